@@ -1,0 +1,73 @@
+// Option parsing with CLI11 (Debian's libcli11-dev) and dispatch.
+#include "cli/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/explain.hpp"
+#include "config/config.hpp"
+#include "config/config_summary.hpp"
+#include "tls/cipher_table.hpp"
+
+namespace tlspolicy {
+namespace {
+
+constexpr const char* kDefaultConfig = TLSPOLICY_SYSCONFDIR "/tlspolicy-milter/tlspolicy-milter.toml";
+
+// Loads the policy file, printing every diagnostic; null when it has errors.
+std::shared_ptr<const Config> load(const std::string& path, std::ostream& err) {
+    LoadResult r = load_config_file(path);
+    for (const Diagnostic& d : r.diagnostics) err << d.format() << '\n';
+    return r.config;
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+    CLI::App app{"Enforces and annotates transport security (TLS) on inbound mail, per partner.",
+                 "tlspolicy-milter"};
+    app.footer("See tlspolicy-milter(8) and tlspolicy-milter.toml(5).");
+    std::string config_path = kDefaultConfig;
+    bool check = false, version = false, foreground = false, verbose = false;
+    std::string socket, user, pidfile;
+    app.add_option("-c,--config", config_path, "policy file")->capture_default_str();
+    app.add_flag("--check", check, "validate the policy file, print a summary, exit 0 (1 on errors)");
+    app.add_flag("-f,--foreground", foreground, "stay in the foreground and log to stderr too");
+    app.add_option("-p,--socket", socket, "milter socket, overrides [milter] socket");
+    app.add_option("-u,--user", user, "user to run as once the socket is open, overrides [milter] user");
+    app.add_option("-P,--pidfile", pidfile, "write the process id here, overrides [milter] pidfile");
+    app.add_flag("-v,--verbose", verbose, "log every stage of every session");
+    app.add_flag("-V,--version", version, "print the version and exit");
+
+    ExplainRequest req;
+    CLI::App* ex = app.add_subcommand("explain", "evaluate one hypothetical session offline");
+    ex->add_option("--client", req.client, "client IP address");
+    ex->add_option("--hostname", req.hostname, "verified client hostname");
+    ex->add_option("--sender", req.sender, "envelope sender (MAIL FROM); omit or \"\" for <>");
+    ex->add_option("--rcpt", req.recipients, "envelope recipient (RCPT TO), repeatable");
+    CLI::Option* v = ex->add_option("--tls-version", req.tls_version, "TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3; omit for plaintext");
+    ex->add_option("--cipher", req.cipher, "cipher name as the MTA reports it")->needs(v);
+    ex->add_option("--cipher-bits", req.cipher_bits, "bits in use (default: the cipher's)")->needs(v);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e, out, err) == 0 ? 0 : 2;
+    }
+    if (version) {
+        out << "tlspolicy-milter " << TLSPOLICY_VERSION << "\n" << cipher_table::openssl_version() << "\n";
+        return 0;
+    }
+    auto config = load(config_path, err);
+    if (!config) return 1;
+    if (check) {
+        print_summary(*config, out);
+        return 0;
+    }
+    if (ex->parsed()) return explain(*config, req, out, err);
+    err << "tlspolicy-milter: the milter daemon is not part of this build yet; use --check or explain\n";
+    return 2;
+}
+
+}  // namespace tlspolicy

@@ -1,0 +1,11 @@
+// The command line: option parsing (CLI11) and dispatch to the daemon, --check
+// and explain. Takes its streams as arguments so tests can run it in-process.
+#pragma once
+#include <iosfwd>
+
+namespace tlspolicy {
+
+// Exit codes: 0 fine, 1 the policy file has errors, 2 bad command line.
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+
+}  // namespace tlspolicy

@@ -1,0 +1,65 @@
+// The whole configuration file as loaded: daemon settings plus the policy.
+// Plain data; src/config/config_loader.cpp (the only user of toml++) fills it.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/policy.hpp"
+
+namespace tlspolicy {
+
+struct MilterSettings {
+    std::string socket;
+    std::string user;          // empty: keep the user we started as
+    std::optional<int> socket_mode;  // octal permission bits for unix sockets
+    std::string pidfile;
+    int timeout = 300;         // seconds, libmilter I/O timeout
+};
+
+struct HeaderSettings {
+    std::string name;
+    std::string authserv_id;   // empty: the MTA's own name (macro j)
+    bool strip_forged = true;
+};
+
+struct StatsSettings {
+    std::string file;          // empty: no metrics file
+    int interval = 30;
+};
+
+struct ObservationSettings {
+    std::string database;      // empty: no observation store
+    int keep_days = 90;
+};
+
+struct Config {
+    std::string path;
+    MilterSettings milter;
+    HeaderSettings header;
+    StatsSettings stats;
+    ObservationSettings observations;
+    std::shared_ptr<const Policy> policy;
+};
+
+// One problem in a policy file, printed as FILE:LINE:COLUMN: message.
+struct Diagnostic {
+    std::string file;
+    int line = 0;
+    int column = 0;
+    std::string message;
+    bool warning = false;
+    std::string format() const;
+};
+
+struct LoadResult {
+    std::shared_ptr<const Config> config;   // null when there were errors
+    std::vector<Diagnostic> diagnostics;    // every problem found, in file order
+    bool ok() const { return config != nullptr; }
+};
+
+LoadResult load_config_file(const std::string& path);
+LoadResult load_config_text(std::string_view text, const std::string& path);
+
+}  // namespace tlspolicy

@@ -1,0 +1,94 @@
+// Rule lookup: selector entries go into hash indexes once; each session then
+// costs a handful of hash probes, whatever the number of rules.
+#include "core/policy.hpp"
+
+#include <algorithm>
+
+namespace tlspolicy {
+
+std::string_view action_name(Action a) {
+    switch (a) {
+        case Action::Annotate: return "annotate";
+        case Action::Tempfail: return "tempfail";
+        case Action::Reject: return "reject";
+    }
+    return "?";
+}
+
+std::optional<Action> parse_action(std::string_view text) {
+    for (Action a : {Action::Annotate, Action::Tempfail, Action::Reject})
+        if (action_name(a) == text) return a;
+    return std::nullopt;
+}
+
+std::string_view mode_name(Mode m) { return m == Mode::Monitor ? "monitor" : "enforce"; }
+
+std::optional<Mode> parse_mode(std::string_view text) {
+    for (Mode m : {Mode::Enforce, Mode::Monitor})
+        if (mode_name(m) == text) return m;
+    return std::nullopt;
+}
+
+void Policy::build_indexes() {
+    client_index_ = {};
+    hostname_index_ = {};
+    sender_index_ = {};
+    recipient_index_ = {};
+    for (std::uint32_t r = 0; r < partners.size(); ++r) {
+        const Rule& rule = partners[r];
+        for (std::uint32_t i = 0; i < rule.clients.size(); ++i) client_index_.add(rule.clients[i], r, i);
+        for (std::uint32_t i = 0; i < rule.hostnames.size(); ++i) hostname_index_.add(rule.hostnames[i], r, i);
+        for (std::uint32_t i = 0; i < rule.senders.size(); ++i) sender_index_.add(rule.senders[i], r, i);
+    }
+    for (std::uint32_t r = 0; r < recipients.size(); ++r)
+        for (std::uint32_t i = 0; i < recipients[r].recipients.size(); ++i)
+            recipient_index_.add(recipients[r].recipients[i], r, i);
+}
+
+namespace {
+
+void collect(std::vector<IndexHit>& hits, Selector selector, std::vector<Match>& out) {
+    for (const IndexHit& h : hits) out.push_back({h.rule, selector, h.entry});
+    hits.clear();
+}
+
+// File order, and within a rule the order of its selectors and entries.
+void order(std::vector<Match>& out, std::size_t from) {
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), [](const Match& a, const Match& b) {
+        if (a.rule != b.rule) return a.rule < b.rule;
+        if (a.selector != b.selector) return a.selector < b.selector;
+        return a.entry < b.entry;
+    });
+}
+
+}  // namespace
+
+void Policy::match_partners(const std::optional<IpAddress>& client, std::string_view hostname,
+                            std::string_view sender, std::vector<Match>& out) const {
+    const std::size_t from = out.size();
+    thread_local std::vector<IndexHit> hits;
+    if (client && !client_index_.empty()) {
+        client_index_.find(*client, hits);
+        collect(hits, Selector::Client, out);
+    }
+    if (!hostname.empty() && !hostname_index_.empty()) {
+        hostname_index_.find(hostname, hits);
+        collect(hits, Selector::Hostname, out);
+    }
+    if (!sender.empty() && !sender_index_.empty()) {  // the null sender matches no entry
+        sender_index_.find(sender, hits);
+        collect(hits, Selector::Sender, out);
+    }
+    order(out, from);
+}
+
+void Policy::match_recipients(std::string_view recipient, std::vector<Match>& out) const {
+    const std::size_t from = out.size();
+    thread_local std::vector<IndexHit> hits;
+    if (recipient.empty() || recipient_index_.empty()) return;
+    recipient_index_.find(recipient, hits);
+    collect(hits, Selector::Recipient, out);
+    order(out, from);
+}
+
+}  // namespace tlspolicy

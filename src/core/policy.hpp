@@ -1,0 +1,82 @@
+// The policy as the core sees it: rules with their selectors and requirements,
+// indexed for lookup. Built once by the config loader, then immutable and shared
+// (a std::shared_ptr<const Policy> per connection) until the next reload.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/address.hpp"
+#include "core/cipher_info.hpp"
+#include "core/ip_address.hpp"
+#include "core/profile.hpp"
+#include "core/selector_index.hpp"
+#include "core/tls_version.hpp"
+
+namespace tlspolicy {
+
+// Ordered by severity: when several rules fail, the highest wins.
+enum class Action : std::uint8_t { Annotate, Tempfail, Reject };
+enum class Mode : std::uint8_t { Enforce, Monitor };
+enum class RuleKind : std::uint8_t { Defaults, Partner, Recipient };
+
+std::string_view action_name(Action a);  // "annotate", "tempfail", "reject"
+std::optional<Action> parse_action(std::string_view text);
+std::string_view mode_name(Mode m);
+std::optional<Mode> parse_mode(std::string_view text);
+
+// What a rule demands of a session. Everything but require_tls applies to TLS
+// sessions only; require_tls alone decides plaintext.
+struct Requirements {
+    bool require_tls = false;
+    std::optional<TlsVersion> min_version;
+    std::optional<int> min_cipher_bits;
+    CipherListPtr ciphers;        // TLS <= 1.2 sessions; null: no requirement
+    CipherListPtr ciphersuites;   // TLS 1.3 sessions; null: no requirement
+    const Profile* profile = nullptr;
+    bool empty() const {
+        return !require_tls && !min_version && !min_cipher_bits && !ciphers && !ciphersuites && !profile;
+    }
+};
+
+struct Rule {
+    std::string name;             // "default" for [defaults]
+    RuleKind kind = RuleKind::Defaults;
+    Requirements req;
+    Action action = Action::Tempfail;
+    std::string reply;            // overrides the default reply text when not empty
+    // Selectors in canonical form, as explain and --check show them.
+    std::vector<Cidr> clients;
+    std::vector<Entry> hostnames;
+    std::vector<Entry> senders;
+    std::vector<Entry> recipients;
+    int line = 0;                 // where the rule starts in the policy file
+};
+
+class Policy {
+public:
+    Mode mode = Mode::Enforce;
+    Rule defaults;                // name "default", kind Defaults
+    std::vector<Rule> partners;
+    std::vector<Rule> recipients;
+
+    // Call once after the rules are in place; lookups need it.
+    void build_indexes();
+
+    // Which partner rules a session/sender selects, and which recipient rules a
+    // recipient selects. Each hit says which selector entry matched. Results are
+    // ordered by rule position in the file, each rule at most once.
+    void match_partners(const std::optional<IpAddress>& client, std::string_view hostname,
+                        std::string_view sender, std::vector<Match>& out) const;
+    void match_recipients(std::string_view recipient, std::vector<Match>& out) const;
+
+private:
+    CidrIndex client_index_;
+    NameIndex hostname_index_;
+    NameIndex sender_index_;
+    NameIndex recipient_index_;
+};
+
+}  // namespace tlspolicy

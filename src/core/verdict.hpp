@@ -1,0 +1,99 @@
+// Facts in, verdict out: the decision for one MAIL FROM (sender-side rules) or
+// one RCPT TO (recipient rules), as a value the milter glue applies and the
+// explain command prints. No I/O happens here.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/cipher_info.hpp"
+#include "core/ip_address.hpp"
+#include "core/policy.hpp"
+#include "core/tls_version.hpp"
+
+namespace tlspolicy {
+
+struct TlsFacts {
+    TlsVersion version = TlsVersion::None;  // None: plaintext
+    std::string version_text;               // {tls_version} as reported (sanitised)
+    std::string cipher;                     // {cipher} as reported (sanitised)
+    int cipher_bits = 0;                    // {cipher_bits}: bits in use
+    int alg_bits = 0;                       // {alg_bits} or the cipher table; 0: unknown
+    CipherInfo cipher_info;                 // from the cipher table
+    bool encrypted() const { return version != TlsVersion::None; }
+};
+
+struct SessionFacts {
+    std::string client_text;          // the client address as reported, for texts
+    std::optional<IpAddress> client;  // parsed; nullopt when the MTA gave none
+    std::string hostname;             // verified client hostname, normalized; "" if none
+    TlsFacts tls;
+};
+
+// Builds SessionFacts from what an MTA reports. `hostname` "unknown" or a
+// "[address]" literal means the name was not verified and is dropped.
+SessionFacts make_session(std::string_view client_address, std::string_view hostname, TlsFacts tls);
+
+// Builds TlsFacts from the macro values (null or "" version: plaintext).
+// `info` comes from the cipher table; `alg_bits` from {alg_bits} when the MTA
+// sends it (Sendmail), else 0 and the cipher table's value is used.
+TlsFacts make_tls_facts(std::string_view version, std::string_view cipher, std::string_view cipher_bits,
+                        std::string_view alg_bits, const CipherInfo& info);
+
+enum class Check : std::uint8_t { RequireTls, MinVersion, MinCipherBits, Ciphers, Ciphersuites, ProfileVersion, ProfileCiphers };
+
+struct CheckResult {
+    Check check;
+    bool passed;
+};
+
+struct RuleOutcome {
+    const Rule* rule = nullptr;
+    std::vector<Match> matched_by;      // empty for [defaults]
+    std::vector<CheckResult> checks;    // only the requirements that apply to this session
+    bool failed() const;
+};
+
+enum class Stage : std::uint8_t { Mail, Rcpt };
+enum class Result : std::uint8_t { None, Pass, Fail };
+enum class Decision : std::uint8_t { Accept, Tempfail, Reject };
+
+std::string_view result_name(Result r);      // "none", "pass", "fail"
+std::string_view decision_name(Decision d);  // "accept", "tempfail", "reject"
+
+struct Reply {
+    std::string code;    // "550" / "450"
+    std::string status;  // "5.7.10" / "4.7.10"
+    std::string text;    // sanitised, bounded; not yet %-escaped for libmilter
+    std::string line() const { return code + " " + status + " " + text; }
+};
+
+struct Verdict {
+    Stage stage = Stage::Mail;
+    std::vector<RuleOutcome> rules;        // every rule that applied, in file order
+    Result result = Result::None;
+    std::optional<Action> failed_action;   // the most severe action among failing rules
+    Decision decision = Decision::Accept;  // what the MTA is told (monitor mode: Accept)
+    Decision enforced = Decision::Accept;  // what enforce mode would tell it
+    std::optional<Reply> reply;            // set whenever `enforced` refuses
+    bool monitored() const { return decision != enforced; }  // a refusal monitor mode let through
+};
+
+// Sender-side rules for one transaction: partner rules selected by client,
+// hostname or sender; [defaults] when none is. `sender` is normalized ("" for <>).
+Verdict decide_sender(const Policy& policy, const SessionFacts& session, std::string_view sender);
+
+// Recipient rules for one RCPT TO. No recipient rule: an empty verdict (accept,
+// result none). `recipient` is normalized.
+Verdict decide_recipient(const Policy& policy, const SessionFacts& session, std::string_view recipient);
+
+// Human text of a requirement and of what the session offered, as replies and
+// explain print them: "TLS 1.2 or newer", "TLS 1.0".
+std::string wanted_text(const Rule& rule, Check check);
+std::string got_text(const TlsFacts& tls, Check check);
+std::string_view check_name(Check check);  // "require_tls", "min_version", ... (the config key)
+
+}  // namespace tlspolicy

@@ -22,10 +22,13 @@ struct Expansion {
 };
 
 // `ciphers`: an OpenSSL cipher string for TLS <= 1.2 ("ECDHE+AESGCM:!aNULL"),
-// expanded by OpenSSL itself, every security level included.
+// expanded by OpenSSL itself, every security level included. A word that
+// selects nothing is an error, unless it looks like one cipher's name
+// ("DES-CBC3-SHA"): that is kept for exact matching and listed in `unknown`.
 Expansion expand_ciphers(std::string_view spec);
 
-// `ciphersuites`: a colon-separated list of TLS 1.3 suite names.
+// `ciphersuites`: a colon-separated list of TLS 1.3 suite names; an unknown
+// "TLS_..." name is kept like an unknown cipher name above.
 Expansion expand_ciphersuites(std::string_view spec);
 
 // "OpenSSL 3.0.x ...", for --version and --check.

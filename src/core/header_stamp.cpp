@@ -7,33 +7,41 @@
 namespace tlspolicy {
 namespace {
 
-void add_rules(const Verdict& v, std::string& names, Result& result) {
+void add(const Verdict& v, MessageOutcome& m) {
     for (const RuleOutcome& o : v.rules) {
         const std::string& n = o.rule->name;
-        bool seen = false;  // a rule named once even when it applied at several stages
-        for (std::size_t pos = 0; !seen && pos < names.size();) {
-            std::size_t end = names.find(',', pos);
-            if (end == std::string::npos) end = names.size();
-            seen = std::string_view(names).substr(pos, end - pos) == n;
+        bool seen = false;  // a rule is named once even when it applied at several stages
+        for (std::size_t pos = 0; !seen && pos < m.rules.size();) {
+            std::size_t end = m.rules.find(',', pos);
+            if (end == std::string::npos) end = m.rules.size();
+            seen = std::string_view(m.rules).substr(pos, end - pos) == n;
             pos = end + 1;
         }
         if (!seen) {
-            if (!names.empty()) names += ',';
-            names += n;
+            if (!m.rules.empty()) m.rules += ',';
+            m.rules += n;
         }
     }
-    if (v.result == Result::Fail || (v.result == Result::Pass && result == Result::None)) result = v.result;
+    if (v.result == Result::Fail || (v.result == Result::Pass && m.result == Result::None)) m.result = v.result;
+    if (v.monitored() && v.enforced > m.would) {
+        m.would = v.enforced;
+        m.would_reply = v.reply ? &*v.reply : nullptr;
+    }
 }
 
 }  // namespace
 
+MessageOutcome summarize(const Verdict& sender, std::span<const Verdict> recipients) {
+    MessageOutcome m;
+    add(sender, m);
+    for (const Verdict& r : recipients) add(r, m);
+    if (m.rules.empty()) m.rules = "default";
+    return m;
+}
+
 std::string header_value(std::string_view authserv_id, const TlsFacts& tls, const Verdict& sender,
                          std::span<const Verdict> recipients) {
-    std::string names;
-    Result result = Result::None;
-    add_rules(sender, names, result);
-    for (const Verdict& r : recipients) add_rules(r, names, result);
-
+    MessageOutcome m = summarize(sender, recipients);
     std::string out = sanitize_token(authserv_id, kMaxToken);
     out += "; version=";
     if (tls.encrypted()) {
@@ -43,9 +51,8 @@ std::string header_value(std::string_view authserv_id, const TlsFacts& tls, cons
     } else {
         out += "none cipher=none bits=0/0";
     }
-    out += "; policy=" + (names.empty() ? std::string("default") : names);
-    out += " result=";
-    out += result_name(result);
+    out += "; policy=" + m.rules + " result=";
+    out += result_name(m.result);
     return out;
 }
 

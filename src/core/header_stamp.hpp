@@ -9,6 +9,17 @@
 
 namespace tlspolicy {
 
+// What a message's verdicts add up to: the rules that applied (sender side
+// first, each named once), the result, and in monitor mode the most severe
+// refusal that was let through.
+struct MessageOutcome {
+    std::string rules;  // "acme,hr", or "default"
+    Result result = Result::None;
+    Decision would = Decision::Accept;
+    const Reply* would_reply = nullptr;  // the reply enforce mode would have sent
+};
+MessageOutcome summarize(const Verdict& sender, std::span<const Verdict> recipients);
+
 // The header value for a message: TLS facts of the session, the rules of its
 // sender verdict and of the recipient verdicts it was accepted with.
 std::string header_value(std::string_view authserv_id, const TlsFacts& tls, const Verdict& sender,

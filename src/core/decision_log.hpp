@@ -1,0 +1,25 @@
+// The one log line per decision, key=value and greppable, worded like the
+// header where they overlap:
+//   4Xyz1: stage=mail action=reject result=fail policy=acme client=203.0.113.5
+//   hostname=mail.acme.example sender=<a@acme.example> version=TLS1_0
+//   cipher=ECDHE-RSA-AES256-SHA bits=256/256 reply="550 5.7.10 ..."
+#pragma once
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/header_stamp.hpp"
+#include "core/verdict.hpp"
+
+namespace tlspolicy {
+
+// A refusal at MAIL FROM or RCPT TO (rcpt empty for MAIL FROM).
+std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
+                             std::string_view rcpt, const Verdict& v);
+
+// An accepted message at end of message: what was stamped, and in monitor
+// mode what enforcing would have done (would=reject reply="...").
+std::string message_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
+                             std::size_t recipients, const MessageOutcome& m);
+
+}  // namespace tlspolicy

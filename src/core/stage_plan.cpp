@@ -1,0 +1,26 @@
+// Stage planning (see stage_plan.hpp).
+#include "core/stage_plan.hpp"
+
+namespace tlspolicy {
+
+bool can_refuse(const Policy& policy, const Rule& rule) {
+    return policy.mode == Mode::Enforce && rule.action != Action::Annotate && !rule.req.empty();
+}
+
+StagePlan plan_stages(const Policy& policy, bool strip_forged) {
+    StagePlan plan;
+    plan.mail = can_refuse(policy, policy.defaults);
+    for (const Rule& r : policy.partners) {
+        if (plan.mail) break;
+        plan.mail = can_refuse(policy, r);
+    }
+    plan.rcpt = !policy.recipients.empty();
+    for (const Rule& r : policy.recipients) {
+        if (plan.rcpt_can_refuse) break;
+        plan.rcpt_can_refuse = can_refuse(policy, r);
+    }
+    plan.headers = strip_forged;
+    return plan;
+}
+
+}  // namespace tlspolicy

@@ -8,6 +8,7 @@
 #include "cli/explain.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
+#include "milter/daemon.hpp"
 #include "tls/cipher_table.hpp"
 
 namespace tlspolicy {
@@ -59,15 +60,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         out << "tlspolicy-milter " << TLSPOLICY_VERSION << "\n" << cipher_table::openssl_version() << "\n";
         return 0;
     }
+    if (!check && !ex->parsed())
+        return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});
     auto config = load(config_path, err);
     if (!config) return 1;
     if (check) {
         print_summary(*config, out);
         return 0;
     }
-    if (ex->parsed()) return explain(*config, req, out, err);
-    err << "tlspolicy-milter: the milter daemon is not part of this build yet; use --check or explain\n";
-    return 2;
+    return explain(*config, req, out, err);
 }
 
 }  // namespace tlspolicy

@@ -111,7 +111,7 @@ int explain(const Config& config, const ExplainRequest& req, std::ostream& out, 
         out << human_name(s.tls.version) << " " << (s.tls.cipher.empty() ? "(no cipher name)" : s.tls.cipher) << " "
             << s.tls.cipher_bits << "/" << s.tls.alg_bits << " bits";
         if (!req.cipher.empty() && !info.known)
-            out << " (cipher unknown to " << cipher_table::openssl_version() << ")";
+            out << " (cipher unknown to the local OpenSSL: bits as reported)";
         else if (info.known)
             out << (info.aead ? ", AEAD" : ", not AEAD") << (info.forward_secrecy ? ", forward secrecy" : ", no forward secrecy");
         out << "\n";

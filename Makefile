@@ -34,7 +34,7 @@ LIB         := $(BUILD)/libtlspolicy.a
 BIN         := $(BUILD)/tlspolicy-milter
 UNIT        := $(BUILD)/tests/unit_tests
 
-.PHONY: all check check-asan demo deps unit run-unit clean distclean
+.PHONY: all check check-asan demo deps unit run-unit run-e2e clean distclean
 all: $(BIN)
 
 $(CONFIG_MK): configure src/config.mk.in
@@ -68,15 +68,24 @@ $(UNIT): $(TEST_OBJS) $(LIB)
 unit: $(UNIT) $(BIN)
 
 run-unit: unit
-	TLSPOLICY_BIN=$(BIN) $(UNIT)
+	$(UNIT)
 	tests/core-boundary-test $(BUILD)
+
+# End-to-end: the built daemon behind a real Postfix on loopback (root).
+run-e2e: $(BIN)
+	TLSPOLICY_BIN=$(abspath $(BIN)) python3 tests/e2e/run.py -q
 
 deps:
 	contrib/install-deps
 
 check:
 	contrib/install-deps
-	$(MAKE) run-unit
+	$(MAKE) run-unit run-e2e
+
+demo:
+	contrib/install-deps
+	$(MAKE) $(BIN)
+	python3 contrib/demo.py
 
 check-asan:
 	contrib/install-deps build

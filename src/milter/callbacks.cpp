@@ -1,0 +1,255 @@
+// libmilter glue. Each callback runs behind one exception firewall (a C
+// callback must never let a C++ exception out); per-connection state lives in
+// libmilter's private pointer, per-message state is reset at MAIL FROM, ABORT
+// and end of message.
+#include "milter/callbacks.hpp"
+
+#include <libmilter/mfapi.h>
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/address.hpp"
+#include "core/decision_log.hpp"
+#include "core/header_stamp.hpp"
+#include "core/sanitize.hpp"
+#include "core/stage_plan.hpp"
+#include "core/text.hpp"
+#include "milter/log.hpp"
+#include "milter/snapshot.hpp"
+#include "tls/cipher_table.hpp"
+
+namespace tlspolicy::milter {
+namespace {
+
+std::atomic<int> g_active{0};
+
+// Everything about one transaction; cleared by reset().
+struct Message {
+    std::optional<SessionFacts> session;  // read from the macros once per transaction
+    std::optional<std::string> sender;    // normalized envelope sender
+    std::optional<Verdict> sender_verdict;
+    std::vector<Verdict> recipients;      // verdicts of accepted recipients
+    std::size_t rcpt_count = 0;
+    int named_like_ours = 0;              // incoming headers with our header's name
+    std::vector<std::pair<int, std::string>> candidates;  // (index among them, value)
+};
+
+struct Connection {
+    std::shared_ptr<const Config> config;  // pinned for the whole connection
+    StagePlan plan;
+    unsigned long protocol = 0;            // negotiated SMFIP_* flags
+    Message msg;
+    ~Connection() { --g_active; }
+};
+
+std::string_view macro(SMFICTX* ctx, const char* name) {
+    const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
+    return v ? std::string_view(v) : std::string_view{};
+}
+
+const SessionFacts& session(SMFICTX* ctx, Message& m) {
+    if (!m.session) {
+        std::string_view cipher = macro(ctx, "{cipher}");
+        TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
+                                      macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
+        m.session = make_session(macro(ctx, "{client_addr}"), macro(ctx, "{client_name}"), std::move(tls));
+    }
+    return *m.session;
+}
+
+// Tells the MTA to refuse with our reply. 4xx goes with TEMPFAIL, 5xx with REJECT.
+sfsistat refuse(SMFICTX* ctx, const Verdict& v) {
+    std::string text = escape_percent(v.reply->text);
+    if (smfi_setreply(ctx, const_cast<char*>(v.reply->code.c_str()), const_cast<char*>(v.reply->status.c_str()),
+                      const_cast<char*>(text.c_str())) != MI_SUCCESS)
+        log::warning("smfi_setreply failed; the MTA sends its generic reply");
+    return v.decision == Decision::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+// The exception firewall. `fallback` is what the MTA hears if we fail inside:
+// tempfail where a refusal is possible (fail closed), continue elsewhere.
+template <class F>
+sfsistat guarded(const char* stage, sfsistat fallback, F&& body) noexcept {
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        try {
+            log::error(std::string("internal error at ") + stage + ": " + e.what());
+        } catch (...) {
+        }
+    } catch (...) {
+        try {
+            log::error(std::string("internal error at ") + stage);
+        } catch (...) {
+        }
+    }
+    return fallback;
+}
+
+Connection* conn(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+
+// Macros asked for at the first stage we take part in; later stages see them too.
+constexpr const char* kFacts = "{tls_version} {cipher} {cipher_bits} {alg_bits} {client_addr} {client_name}";
+
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
+                      unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
+    return guarded("negotiate", SMFIS_ALL_OPTS, [&] {
+        auto c = std::make_unique<Connection>();
+        ++g_active;
+        c->config = running_config().get();
+        c->plan = plan_stages(*c->config->policy, c->config->header.strip_forged);
+        const StagePlan& p = c->plan;
+
+        unsigned long actions = SMFIF_ADDHDRS | SMFIF_SETSYMLIST | (p.headers ? SMFIF_CHGHDRS : 0);
+        if ((f0 & actions) != actions)
+            log::warning("the MTA does not offer every action needed (add/change headers, macro lists); "
+                         "headers or TLS macros may be missing");
+        unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NODATA |
+                             SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_DATA | SMFIP_NR_UNKN |
+                             SMFIP_NR_EOH | SMFIP_NR_BODY;
+        if (!p.mail) want |= SMFIP_NOMAIL | SMFIP_NR_MAIL;
+        if (!p.rcpt) want |= SMFIP_NORCPT;
+        if (!p.rcpt || !p.rcpt_can_refuse) want |= SMFIP_NR_RCPT;
+        if (!p.headers) want |= SMFIP_NOHDRS;
+        want |= SMFIP_NR_HDR;
+        *pf0 = f0 & actions;
+        *pf1 = f1 & want;
+        *pf2 = *pf3 = 0;
+        c->protocol = *pf1;
+
+        if (f0 & SMFIF_SETSYMLIST) {
+            std::string facts = kFacts;
+            std::string eom = "i j {mail_addr}";
+            if (p.mail) smfi_setsymlist(ctx, SMFIM_ENVFROM, facts.data());
+            if (p.rcpt) smfi_setsymlist(ctx, SMFIM_ENVRCPT, p.mail ? eom.data() : (facts + " i").data());
+            if (!p.mail && !p.rcpt) eom += " " + facts;
+            smfi_setsymlist(ctx, SMFIM_EOM, eom.data());
+        }
+        smfi_setpriv(ctx, c.release());
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
+    return guarded("MAIL FROM", SMFIS_TEMPFAIL, [&] {
+        Connection* c = conn(ctx);
+        if (!c) return SMFIS_CONTINUE;
+        c->msg = Message{};  // a new transaction leaves nothing of the last one
+        Message& m = c->msg;
+        m.sender = normalize_address(argv && argv[0] ? argv[0] : "");
+        const SessionFacts& s = session(ctx, m);
+        m.sender_verdict = decide_sender(*c->config->policy, s, *m.sender);
+        if (m.sender_verdict->decision == Decision::Accept) return SMFIS_CONTINUE;
+        log::info(refusal_log_line(macro(ctx, "i"), s, *m.sender, "", *m.sender_verdict));
+        return refuse(ctx, *m.sender_verdict);
+    });
+}
+
+sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
+    return guarded("RCPT TO", SMFIS_TEMPFAIL, [&] {
+        Connection* c = conn(ctx);
+        if (!c) return SMFIS_CONTINUE;
+        const sfsistat ok = (c->protocol & SMFIP_NR_RCPT) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+        Message& m = c->msg;
+        const SessionFacts& s = session(ctx, m);
+        std::string rcpt = normalize_address(argv && argv[0] ? argv[0] : "");
+        Verdict v = decide_recipient(*c->config->policy, s, rcpt);
+        if (v.decision != Decision::Accept) {
+            std::string sender = m.sender ? *m.sender : normalize_address(macro(ctx, "{mail_addr}"));
+            log::info(refusal_log_line(macro(ctx, "i"), s, sender, rcpt, v));
+            return refuse(ctx, v);
+        }
+        ++m.rcpt_count;
+        if (!v.rules.empty()) m.recipients.push_back(std::move(v));
+        return ok;
+    });
+}
+
+sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
+    return guarded("header", SMFIS_NOREPLY, [&] {
+        Connection* c = conn(ctx);
+        if (!c || !name) return SMFIS_NOREPLY;
+        if (iequals(name, c->config->header.name)) {
+            // Which copies claim to be ours is settled at end of message,
+            // when the MTA's own name (macro j) is known.
+            int index = ++c->msg.named_like_ours;
+            c->msg.candidates.emplace_back(index, value ? value : "");
+        }
+        return SMFIS_NOREPLY;
+    });
+}
+
+sfsistat on_eom(SMFICTX* ctx) {
+    return guarded("end of message", SMFIS_TEMPFAIL, [&] {
+        Connection* c = conn(ctx);
+        if (!c) return SMFIS_CONTINUE;
+        Message& m = c->msg;
+        const Config& cfg = *c->config;
+        const SessionFacts& s = session(ctx, m);
+        if (!m.sender) m.sender = normalize_address(macro(ctx, "{mail_addr}"));
+        if (!m.sender_verdict) m.sender_verdict = decide_sender(*cfg.policy, s, *m.sender);
+
+        std::string authserv = cfg.header.authserv_id;
+        if (authserv.empty()) authserv = macro(ctx, "j");
+        if (authserv.empty()) authserv = "localhost";
+        std::string_view queue_id = macro(ctx, "i");
+
+        // Delete from the highest index down: each deletion renumbers the rest.
+        for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {
+            if (!claims_authserv_id(it->second, authserv)) continue;
+            if (smfi_chgheader(ctx, const_cast<char*>(cfg.header.name.c_str()), it->first, nullptr) == MI_SUCCESS)
+                log::info(std::string(queue_id) + ": removed a forged " + cfg.header.name + " header");
+            else
+                log::warning(std::string(queue_id) + ": could not remove a forged " + cfg.header.name + " header");
+        }
+
+        MessageOutcome outcome = summarize(*m.sender_verdict, m.recipients);
+        std::string value = header_value(authserv, s.tls, *m.sender_verdict, m.recipients);
+        if (smfi_insheader(ctx, 0, const_cast<char*>(cfg.header.name.c_str()), value.data()) != MI_SUCCESS)
+            log::error(std::string(queue_id) + ": could not add the " + cfg.header.name + " header");
+        log::info(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome));
+        c->msg = Message{};
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_abort(SMFICTX* ctx) {
+    return guarded("abort", SMFIS_CONTINUE, [&] {
+        if (Connection* c = conn(ctx)) c->msg = Message{};
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat on_close(SMFICTX* ctx) {
+    return guarded("close", SMFIS_CONTINUE, [&] {
+        delete conn(ctx);  // may be null: close can be the only callback
+        smfi_setpriv(ctx, nullptr);
+        return SMFIS_CONTINUE;
+    });
+}
+
+}  // namespace
+
+int active_connections() { return g_active.load(); }
+
+bool register_filter() {
+    smfiDesc desc{};
+    desc.xxfi_name = const_cast<char*>("tlspolicy-milter");
+    desc.xxfi_version = SMFI_VERSION;
+    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST;
+    desc.xxfi_envfrom = on_envfrom;
+    desc.xxfi_envrcpt = on_envrcpt;
+    desc.xxfi_header = on_header;
+    desc.xxfi_eom = on_eom;
+    desc.xxfi_abort = on_abort;
+    desc.xxfi_close = on_close;
+    desc.xxfi_negotiate = on_negotiate;
+    if (smfi_register(desc) == MI_SUCCESS) return true;
+    log::error("smfi_register failed");
+    return false;
+}
+
+}  // namespace tlspolicy::milter

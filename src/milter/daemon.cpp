@@ -1,0 +1,217 @@
+// Daemon life cycle. libmilter's own signal thread treats SIGHUP like SIGTERM
+// (sendmail libmilter/signal.c) and would stop us on every logrotate; the
+// sigwait() below hides our signals from it so that our thread alone
+// receives them: HUP/USR1 reload, TERM/INT stop.
+#include "milter/daemon.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "config/config.hpp"
+#include "milter/callbacks.hpp"
+#include "milter/log.hpp"
+#include "milter/snapshot.hpp"
+
+// libmilter calls sigwait() in its signal thread with {HUP, TERM, INT}. This
+// definition in our executable takes precedence over libc's (the dynamic
+// linker searches the executable first) and removes the signals we handle
+// ourselves, so libmilter's thread waits for none of them. We call
+// sigwaitinfo(), not sigwait(), so this never applies to our own thread.
+extern "C" int sigwait(const sigset_t* set, int* sig) {
+    sigset_t rest = *set;
+    for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigdelset(&rest, s);
+    for (;;) {
+        int got = sigwaitinfo(&rest, nullptr);
+        if (got >= 0) {
+            *sig = got;
+            return 0;
+        }
+        if (errno != EINTR) return errno;
+    }
+}
+
+namespace tlspolicy::milter {
+
+Snapshot& running_config() {
+    static Snapshot s;
+    return s;
+}
+
+namespace {
+
+std::string describe(const Config& c) {
+    const Policy& p = *c.policy;
+    return "policy " + c.path + ": mode " + std::string(mode_name(p.mode)) + ", " +
+           std::to_string(p.partners.size()) + " partner rules, " + std::to_string(p.recipients.size()) +
+           " recipient rules";
+}
+
+void reload(const std::string& path) {
+    LoadResult r = load_config_file(path);
+    for (const Diagnostic& d : r.diagnostics) (d.warning ? log::warning : log::error)(d.format());
+    if (!r.ok()) {
+        log::error("reload of " + path + " failed: keeping the running policy");
+        return;
+    }
+    auto old = running_config().get();
+    if (old && (old->milter.socket != r.config->milter.socket || old->milter.user != r.config->milter.user))
+        log::warning("reload: [milter] socket and user take effect only on restart");
+    running_config().set(r.config);
+    log::info("reloaded " + describe(*r.config));
+}
+
+struct StopInfo {
+    std::string pidfile;
+    std::string unix_socket;
+    int timeout = 10;
+};
+
+// Stops accepting, lets sessions in flight finish for a moment, and leaves.
+// Whatever is still open then, the MTA answers with its milter_default_action
+// (tempfail when enforcing): nothing is accepted without a verdict.
+[[noreturn]] void stop(const StopInfo& how, int sig) {
+    log::info(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    // smfi_stop() waits for libmilter's listener to wake from its poll (up
+    // to 10 s); sessions can drain meanwhile, so it runs on a side thread.
+    std::thread(smfi_stop).detach();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(how.timeout);
+    while (active_connections() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (active_connections() > 0)
+        log::warning("stopping with " + std::to_string(active_connections()) + " sessions still open");
+    if (!how.pidfile.empty()) unlink(how.pidfile.c_str());
+    if (!how.unix_socket.empty()) unlink(how.unix_socket.c_str());
+    log::info("stopped");
+    // Leave without running static destructors: libmilter's threads may
+    // still be inside a callback that uses them.
+    std::fflush(nullptr);
+    _exit(0);
+}
+
+// Waits for our signals (blocked in every thread) and acts on them.
+void signal_loop(std::string path, StopInfo how) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, s);
+    for (;;) {
+        int sig = sigwaitinfo(&set, nullptr);
+        if (sig == SIGTERM || sig == SIGINT) stop(how, sig);
+        if (sig < 0) continue;
+        try {
+            reload(path);
+        } catch (const std::exception& e) {
+            log::error(std::string("reload failed: ") + e.what() + ": keeping the running policy");
+        }
+    }
+}
+
+bool drop_privileges(const std::string& user) {
+    if (user.empty()) return true;
+    struct passwd* pw = getpwnam(user.c_str());
+    if (!pw) {
+        log::error("user '" + user + "' does not exist");
+        return false;
+    }
+    if (getuid() == pw->pw_uid) return true;
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+        log::error("cannot become user '" + user + "': " + std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+std::string unix_socket_path(const std::string& socket) {
+    for (const char* prefix : {"unix:", "local:"})
+        if (socket.rfind(prefix, 0) == 0) return socket.substr(std::strlen(prefix));
+    if (!socket.empty() && socket[0] == '/') return socket;
+    return {};
+}
+
+bool write_pidfile(const std::string& path) {
+    if (path.empty()) return true;
+    std::ofstream f(path, std::ios::trunc);
+    f << getpid() << '\n';
+    if (f) return true;
+    log::error("cannot write pidfile " + path + ": " + std::strerror(errno));
+    return false;
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+    DaemonOptions o = options;
+    log::open(o.foreground, o.verbose);
+    // Detaching changes to /: reloads need the absolute path.
+    if (char* abs = realpath(o.config_path.c_str(), nullptr)) {
+        o.config_path = abs;
+        std::free(abs);
+    }
+    LoadResult r = load_config_file(o.config_path);
+    for (const Diagnostic& d : r.diagnostics) (d.warning ? log::warning : log::error)(d.format());
+    if (!r.ok()) {
+        log::error("not starting: " + o.config_path + " has errors (check it with --check)");
+        return 1;
+    }
+    const MilterSettings& ms = r.config->milter;
+    const std::string socket = o.socket.empty() ? ms.socket : o.socket;
+    const std::string user = o.user.empty() ? ms.user : o.user;
+    const std::string pidfile = o.pidfile.empty() ? ms.pidfile : o.pidfile;
+    running_config().set(r.config);
+
+    if (!register_filter()) return 1;
+    if (smfi_setconn(const_cast<char*>(socket.c_str())) != MI_SUCCESS) {
+        log::error("bad socket specification '" + socket + "'");
+        return 1;
+    }
+    smfi_settimeout(ms.timeout);
+    // Opened before privileges drop; a stale unix socket is removed first.
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        log::error("cannot open socket " + socket + ": " + std::strerror(errno));
+        return 1;
+    }
+    const std::string path = unix_socket_path(socket);
+    if (!path.empty() && ms.socket_mode && chmod(path.c_str(), static_cast<mode_t>(*ms.socket_mode)) != 0)
+        log::warning("cannot chmod " + path + ": " + std::strerror(errno));
+    if (!path.empty() && !user.empty()) {
+        if (struct passwd* pw = getpwnam(user.c_str()); pw && chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0)
+            log::warning("cannot chown " + path + " to " + user + ": " + std::strerror(errno));
+    }
+    if (!drop_privileges(user)) return 1;
+
+    if (!o.foreground && daemon(0, 0) != 0) {
+        log::error(std::string("cannot detach: ") + std::strerror(errno));
+        return 1;
+    }
+    if (!write_pidfile(pidfile)) return 1;
+
+    // Every thread started from here on inherits this mask: our signals
+    // reach only signal_loop.
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, sig);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    std::thread(signal_loop, o.config_path, StopInfo{pidfile, path, std::min(ms.timeout, 10)}).detach();
+
+    log::info("starting on " + socket + ", " + describe(*r.config));
+    int rc = smfi_main();  // returns only when libmilter fails or is stopped
+    log::error("libmilter stopped (smfi_main returned " + std::to_string(rc) + ")");
+    std::fflush(nullptr);
+    _exit(rc == MI_SUCCESS ? 0 : 1);
+}
+
+}  // namespace tlspolicy::milter

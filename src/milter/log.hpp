@@ -1,0 +1,14 @@
+// Logging for the daemon: syslog (facility mail), and stderr as well in the
+// foreground. Lines are already sanitised by whoever builds them.
+#pragma once
+#include <string_view>
+
+namespace tlspolicy::log {
+
+void open(bool foreground, bool verbose);
+void error(std::string_view line);
+void warning(std::string_view line);
+void info(std::string_view line);
+void debug(std::string_view line);  // only with -v
+
+}  // namespace tlspolicy::log

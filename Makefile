@@ -80,15 +80,17 @@ deps:
 
 check:
 	contrib/install-deps
+	$(MAKE) -j$$(nproc) unit
 	$(MAKE) run-unit run-e2e
 
 demo:
 	contrib/install-deps
-	$(MAKE) $(BIN)
+	$(MAKE) -j$$(nproc) $(BIN)
 	python3 contrib/demo.py
 
 check-asan:
 	contrib/install-deps build
+	$(MAKE) -j$$(nproc) BUILD=build-asan SAN=1 unit
 	$(MAKE) BUILD=build-asan SAN=1 run-unit
 
 clean:

@@ -45,7 +45,7 @@ std::string setting_text(const Config& c, const KeyDecl& k) {
         if (key == "socket") return c.milter.socket;
         if (key == "mode") return std::string(mode_name(c.policy->mode));
         if (key == "user") return c.milter.user.empty() ? "(not set: stays the user it started as)" : c.milter.user;
-        if (key == "socket_mode") return c.milter.socket_mode ? octal(*c.milter.socket_mode) : "(not set: as the umask leaves it)";
+        if (key == "socket_mode") return octal(c.milter.socket_mode.value_or(0660));
         if (key == "pidfile") return c.milter.pidfile.empty() ? "(not set)" : c.milter.pidfile;
         if (key == "timeout") return std::to_string(c.milter.timeout) + " s";
     } else if (k.in(Section::Header)) {

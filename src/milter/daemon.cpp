@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "config/config.hpp"
@@ -141,6 +142,23 @@ std::string unix_socket_path(const std::string& socket) {
     return {};
 }
 
+// A unix socket is group "postfix" (when that group exists) and 0660 unless
+// socket_mode says otherwise, so Postfix's smtpd can connect while other
+// local users cannot; owned by `user` when one is set.
+void set_socket_access(const std::string& path, std::optional<int> mode, const std::string& user) {
+    uid_t uid = static_cast<uid_t>(-1);
+    gid_t gid = static_cast<gid_t>(-1);
+    if (struct passwd* pw = user.empty() ? nullptr : getpwnam(user.c_str())) {
+        uid = pw->pw_uid;
+        gid = pw->pw_gid;
+    }
+    if (struct group* gr = getgrnam("postfix")) gid = gr->gr_gid;
+    if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && chown(path.c_str(), uid, gid) != 0)
+        log::warning("cannot chown " + path + ": " + std::strerror(errno));
+    if (chmod(path.c_str(), static_cast<mode_t>(mode.value_or(0660))) != 0)
+        log::warning("cannot chmod " + path + ": " + std::strerror(errno));
+}
+
 bool write_pidfile(const std::string& path) {
     if (path.empty()) return true;
     std::ofstream f(path, std::ios::trunc);
@@ -178,18 +196,17 @@ int run_daemon(const DaemonOptions& options) {
         return 1;
     }
     smfi_settimeout(ms.timeout);
+    if (std::string dir = unix_socket_path(socket); !dir.empty()) {
+        dir = dir.substr(0, dir.find_last_of('/') + 1);
+        if (!dir.empty() && mkdir(dir.c_str(), 0755) == 0) log::info("created " + dir);
+    }
     // Opened before privileges drop; a stale unix socket is removed first.
     if (smfi_opensocket(true) != MI_SUCCESS) {
         log::error("cannot open socket " + socket + ": " + std::strerror(errno));
         return 1;
     }
     const std::string path = unix_socket_path(socket);
-    if (!path.empty() && ms.socket_mode && chmod(path.c_str(), static_cast<mode_t>(*ms.socket_mode)) != 0)
-        log::warning("cannot chmod " + path + ": " + std::strerror(errno));
-    if (!path.empty() && !user.empty()) {
-        if (struct passwd* pw = getpwnam(user.c_str()); pw && chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0)
-            log::warning("cannot chown " + path + " to " + user + ": " + std::strerror(errno));
-    }
+    if (!path.empty()) set_socket_access(path, ms.socket_mode, user);
     if (!drop_privileges(user)) return 1;
 
     if (!o.foreground && daemon(0, 0) != 0) {

@@ -250,6 +250,35 @@ class Monitor(StackTest):
         self.assertStamped(r, "policy=acme result=pass")
 
 
+class UnixSocketAndMtaName(StackTest):
+    """A unix socket with the default mode (0660, group postfix) that Postfix
+    reaches, and the authserv-id taken from the MTA's macro j."""
+    policy = POLICY.replace('authserv_id = "mx.e2e.test"\n', "")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = workdir(cls.__name__)
+        sock = "unix:" + os.path.join(cls.dir, "milter.sock")
+        cls.stack = Stack(cls.dir, cls.policy, socket=sock).__enter__()
+        cls.pf = cls.stack.postfix
+        cls.milter = cls.stack.milter
+
+    def test_socket_is_0660_group_postfix(self):
+        import grp
+        st = os.stat(os.path.join(self.dir, "milter.sock"))
+        self.assertEqual(st.st_mode & 0o777, 0o660)
+        self.assertEqual(grp.getgrgid(st.st_gid).gr_name, "postfix")
+
+    def test_authserv_id_is_the_mta_name_and_forgery_uses_it(self):
+        forged = self.pf.myhostname + "; version=TLS1_3 cipher=X bits=1/1; policy=acme result=pass"
+        r = self.pf.send(mail_from="a@acme.test", tls="tlsv1_2", headers=[(HEADER, forged)])
+        self.assertTrue(r.accepted, r.transcript)
+        msg = self.pf.wait_for_message(r.marker)
+        self.assertEqual(len(stamp(msg)), 1, msg.text)
+        self.assertRegex(stamp(msg)[0], r"^%s; version=TLS1_2 cipher=\S+ bits=\d+/\d+; policy=acme result=pass$"
+                         % re.escape(self.pf.myhostname))
+
+
 class Reload(StackTest):
     def test_sighup_changes_verdict_and_broken_file_changes_nothing(self):
         r = self.pf.send(mail_from="a@acme.test", tls="tlsv1")

@@ -186,7 +186,7 @@ TEST(ConfigLoad, EmptyFileGetsTheSchemaDefaults) {
     EXPECT_EQ(c.milter.socket, "unix:/run/tlspolicy-milter/milter.sock");
     EXPECT_EQ(c.policy->mode, Mode::Enforce);
     EXPECT_EQ(c.milter.user, "");
-    EXPECT_FALSE(c.milter.socket_mode);
+    EXPECT_EQ(c.milter.socket_mode, 0660);
     EXPECT_EQ(c.milter.timeout, 300);
     EXPECT_EQ(c.header.name, "X-Transport-Security");
     EXPECT_EQ(c.header.authserv_id, "");

@@ -25,7 +25,7 @@ ALL_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Isrc \
 LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3
 
 CORE_SRCS   := $(wildcard src/core/*.cpp)
-OTHER_SRCS  := $(filter-out src/cli/main.cpp,$(wildcard src/tls/*.cpp src/config/*.cpp src/cli/*.cpp src/milter/*.cpp))
+OTHER_SRCS  := $(filter-out src/cli/main.cpp,$(wildcard src/tls/*.cpp src/config/*.cpp src/store/*.cpp src/stats/*.cpp src/cli/*.cpp src/milter/*.cpp))
 TEST_SRCS   := $(wildcard tests/unit/*.cpp)
 CORE_OBJS   := $(CORE_SRCS:%.cpp=$(BUILD)/%.o)
 OTHER_OBJS  := $(OTHER_SRCS:%.cpp=$(BUILD)/%.o)

@@ -44,6 +44,12 @@ std::string prefix(std::string_view queue_id) {
 
 }  // namespace
 
+std::string_view action_word(Decision action, Decision would) {
+    if (would == Decision::Reject) return "would_reject";
+    if (would == Decision::Tempfail) return "would_tempfail";
+    return decision_name(action);
+}
+
 std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                              std::string_view rcpt, const Verdict& v) {
     MessageOutcome m = summarize(v, {});
@@ -64,12 +70,10 @@ std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, s
 std::string message_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                              std::size_t recipients, const MessageOutcome& m) {
     std::string out = prefix(queue_id);
-    out += " stage=message action=accept result=";
+    out += " stage=message action=";
+    out += action_word(Decision::Accept, m.would);
+    out += " result=";
     out += result_name(m.result);
-    if (m.would != Decision::Accept) {
-        out += " would=";
-        out += decision_name(m.would);
-    }
     out += " policy=" + m.rules;
     common(out, s, sender);
     out += " rcpts=" + std::to_string(recipients);

@@ -13,12 +13,16 @@
 
 namespace tlspolicy {
 
+// "accept", "reject", "tempfail", or in monitor mode "would_reject" /
+// "would_tempfail": the action word of logs and metrics.
+std::string_view action_word(Decision action, Decision would);
+
 // A refusal at MAIL FROM or RCPT TO (rcpt empty for MAIL FROM).
 std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                              std::string_view rcpt, const Verdict& v);
 
 // An accepted message at end of message: what was stamped, and in monitor
-// mode what enforcing would have done (would=reject reply="...").
+// mode what enforcing would have done (action=would_reject reply="...").
 std::string message_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                              std::size_t recipients, const MessageOutcome& m);
 

@@ -7,6 +7,7 @@
 #include <libmilter/mfapi.h>
 
 #include <atomic>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ namespace tlspolicy::milter {
 namespace {
 
 std::atomic<int> g_active{0};
+std::function<void(Observation&&)> g_sink;  // set before smfi_main, then only read
 
 // Everything about one transaction; cleared by reset().
 struct Message {
@@ -67,6 +69,37 @@ sfsistat refuse(SMFICTX* ctx, const Verdict& v) {
                       const_cast<char*>(text.c_str())) != MI_SUCCESS)
         log::warning("smfi_setreply failed; the MTA sends its generic reply");
     return v.decision == Decision::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+// One decision: its log line, its counters, its observation.
+void record(const std::string& line, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
+            std::string_view rcpt, Stage stage, const std::string& rules, Result result, Decision action,
+            Decision would) {
+    log::info(line);
+    Observation o;
+    o.time = std::time(nullptr);
+    o.stage = stage;
+    o.queue_id = queue_id;
+    o.client = s.client_text;
+    o.hostname = s.hostname;
+    o.sender = sender;
+    o.recipient = rcpt;
+    o.rules = rules;
+    o.version = s.tls.version;
+    o.cipher = s.tls.cipher;
+    o.cipher_bits = s.tls.cipher_bits;
+    o.alg_bits = s.tls.alg_bits;
+    o.result = result;
+    o.action = action;
+    o.would = would;
+    metrics().count(o);
+    if (g_sink) g_sink(std::move(o));
+}
+
+void record_refusal(std::string_view queue_id, const SessionFacts& s, std::string_view sender, std::string_view rcpt,
+                    const Verdict& v) {
+    record(refusal_log_line(queue_id, s, sender, rcpt, v), queue_id, s, sender, rcpt,
+           rcpt.empty() ? Stage::Mail : Stage::Rcpt, summarize(v, {}).rules, v.result, v.decision, Decision::Accept);
 }
 
 // The exception firewall. `fallback` is what the MTA hears if we fail inside:
@@ -143,7 +176,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
         const SessionFacts& s = session(ctx, m);
         m.sender_verdict = decide_sender(*c->config->policy, s, *m.sender);
         if (m.sender_verdict->decision == Decision::Accept) return SMFIS_CONTINUE;
-        log::info(refusal_log_line(macro(ctx, "i"), s, *m.sender, "", *m.sender_verdict));
+        record_refusal(macro(ctx, "i"), s, *m.sender, "", *m.sender_verdict);
         return refuse(ctx, *m.sender_verdict);
     });
 }
@@ -159,7 +192,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
         Verdict v = decide_recipient(*c->config->policy, s, rcpt);
         if (v.decision != Decision::Accept) {
             std::string sender = m.sender ? *m.sender : normalize_address(macro(ctx, "{mail_addr}"));
-            log::info(refusal_log_line(macro(ctx, "i"), s, sender, rcpt, v));
+            record_refusal(macro(ctx, "i"), s, sender, rcpt, v);
             return refuse(ctx, v);
         }
         ++m.rcpt_count;
@@ -210,7 +243,8 @@ sfsistat on_eom(SMFICTX* ctx) {
         std::string value = header_value(authserv, s.tls, *m.sender_verdict, m.recipients);
         if (smfi_insheader(ctx, 0, const_cast<char*>(cfg.header.name.c_str()), value.data()) != MI_SUCCESS)
             log::error(std::string(queue_id) + ": could not add the " + cfg.header.name + " header");
-        log::info(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome));
+        record(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome), queue_id, s, *m.sender, "",
+               Stage::Mail, outcome.rules, outcome.result, Decision::Accept, outcome.would);
         c->msg = Message{};
         return SMFIS_CONTINUE;
     });
@@ -234,6 +268,13 @@ sfsistat on_close(SMFICTX* ctx) {
 }  // namespace
 
 int active_connections() { return g_active.load(); }
+
+Metrics& metrics() {
+    static Metrics m;
+    return m;
+}
+
+void set_observation_sink(std::function<void(Observation&&)> sink) { g_sink = std::move(sink); }
 
 bool register_filter() {
     smfiDesc desc{};

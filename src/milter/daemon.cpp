@@ -26,6 +26,7 @@
 #include "milter/callbacks.hpp"
 #include "milter/log.hpp"
 #include "milter/snapshot.hpp"
+#include "stats/stats_file.hpp"
 
 // libmilter calls sigwait() in its signal thread with {HUP, TERM, INT}. This
 // definition in our executable takes precedence over libc's (the dynamic
@@ -64,6 +65,7 @@ std::string describe(const Config& c) {
 void reload(const std::string& path) {
     LoadResult r = load_config_file(path);
     for (const Diagnostic& d : r.diagnostics) (d.warning ? log::warning : log::error)(d.format());
+    metrics().count_reload(r.ok());
     if (!r.ok()) {
         log::error("reload of " + path + " failed: keeping the running policy");
         return;
@@ -73,6 +75,23 @@ void reload(const std::string& path) {
         log::warning("reload: [milter] socket and user take effect only on restart");
     running_config().set(r.config);
     log::info("reloaded " + describe(*r.config));
+}
+
+// Rewrites [stats] file every [stats] interval seconds, as the running
+// configuration says at the time (a reload can turn it on, off or move it).
+void write_stats() {
+    auto cfg = running_config().get();
+    if (!cfg || cfg->stats.file.empty()) return;
+    std::string error;
+    if (!write_file_atomically(cfg->stats.file, metrics().render(), &error)) log::warning("stats: " + error);
+}
+
+void stats_loop() {
+    for (;;) {
+        write_stats();
+        auto cfg = running_config().get();
+        std::this_thread::sleep_for(std::chrono::seconds(cfg ? cfg->stats.interval : 30));
+    }
 }
 
 struct StopInfo {
@@ -94,6 +113,7 @@ struct StopInfo {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (active_connections() > 0)
         log::warning("stopping with " + std::to_string(active_connections()) + " sessions still open");
+    write_stats();
     if (!how.pidfile.empty()) unlink(how.pidfile.c_str());
     if (!how.unix_socket.empty()) unlink(how.unix_socket.c_str());
     log::info("stopped");
@@ -223,6 +243,7 @@ int run_daemon(const DaemonOptions& options) {
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
     std::thread(signal_loop, o.config_path, StopInfo{pidfile, path, std::min(ms.timeout, 10)}).detach();
+    std::thread(stats_loop).detach();
 
     log::info("starting on " + socket + ", " + describe(*r.config));
     int rc = smfi_main();  // returns only when libmilter fails or is stopped

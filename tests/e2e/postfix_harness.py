@@ -1,20 +1,27 @@
 """A throwaway, real Postfix on loopback for end-to-end milter tests.
-
 Each PostfixHarness owns a private config/queue/data dir under its workdir, an
 smtpd on 127.0.0.1 and 127.0.0.2 with TLS 1.0-1.3, an optional smtpd_milters
 entry, and an smtp-sink that keeps every relayed message as a file. Python 3
-stdlib only; needs root, postfix, swaks and openssl.
+stdlib only; needs root, postfix, swaks and openssl (unshare for hosts=).
 
-    with PostfixHarness(workdir, milter="inet:127.0.0.1:9999") as pf:
-        r = pf.send(tls="tlsv1_3", headers={"Subject": "hi"})
-        msg = pf.wait_for_message(r.marker)
+    with PostfixHarness(workdir, milter="inet:9999@127.0.0.1") as pf:
+        r = pf.send(tls="tlsv1_3", rcpts=["a@dest.test"], headers={"Subject": "hi"})
+        r.mail, r.rcpt("a@dest.test"), r.data_end   # Reply(code, text)
+        msg = pf.wait_for_message(r.marker)          # SinkMessage
         assert "using TLSv1.3" in msg.received_headers()[0]
+    pf.send_session([{...}, {...}])  several messages on one connection (smtplib)
+    ManagedProcess(argv, socket, log)  runs a milter until its socket listens
+    MilterTap(socket)                  records the milter protocol, per stage
+
+smtpd runs as user postfix: a unix milter socket must be writable by it;
+inet sockets avoid that. The milter sees the client from 127.0.0.x; names for
+those come from hosts= (see PostfixHarness).
 """
 
 import errno
+import grp
 import os
 import pty
-import grp
 import pwd
 import re
 import select
@@ -43,9 +50,6 @@ POSTFIX_TLS_NAME = {"tlsv1": "TLSv1", "tlsv1_1": "TLSv1.1",
                     "tlsv1_2": "TLSv1.2", "tlsv1_3": "TLSv1.3"}
 # OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) at the default level 1.
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
-
-MILTER_STAGES = ("connect", "helo", "mail", "rcpt", "data", "eoh",
-                 "end_of_data", "unknown_command")
 
 
 class HarnessError(RuntimeError):
@@ -239,6 +243,7 @@ class SendResult:
         self.returncode = None
         self.marker = None
         self.message = b""  # the DATA content exactly as handed to the client
+        self.tls = None  # client's view: (protocol, cipher, bits), e.g. ("TLSv1.3", ...)
 
     def rcpt(self, addr):
         for a, r in self.rcpts:
@@ -294,6 +299,9 @@ def parse_swaks_transcript(text, rcpt_addrs=()):
         elif cmd == ".":
             res.data_end = reply
 
+    m = re.search(r"^=== TLS started with cipher ([^:]+):([^:]+):(\d+)", text, re.M)
+    if m:
+        res.tls = (m.group(1), m.group(2), int(m.group(3)))
     for line in text.splitlines():
         m = re.match(r"^ *(<~\*|<\*\*|->|~>|<-|<~) ?(.*)$", line)
         if not m:
@@ -421,7 +429,6 @@ class PostfixHarness:
         self.sink_port = None
         self._master = None
         self._sink = None
-        self._seen = set()
 
     # -- lifecycle
 
@@ -954,12 +961,16 @@ def send_session(server, messages, tls="tlsv1_2", interface="127.0.0.1",
                        source_address=(interface, 0))
     try:
         pre = [("EHLO", reply(s.ehlo()))]
+        tls_info = None
         if tls is not None:
             pre.append(("STARTTLS", reply(s.starttls(context=client_ssl_context(tls)))))
             s.tls_on = True
+            name, _, bits = s.sock.cipher()
+            tls_info = (s.sock.version(), name, bits)
             pre.append(("EHLO", reply(s.ehlo())))
         for m in messages:
             r = SendResult()
+            r.tls = tls_info
             r.stages = list(pre)
             pre = []
             rcpts = m.get("rcpts", ["rcpt@dest.test"])

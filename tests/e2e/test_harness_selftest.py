@@ -4,6 +4,7 @@ per connection, and carries a milter (echo_milter.py, pymilter) in smtpd_milters
 Run: python3 tests/e2e/run.py [FILTER...]   (root; postfix, swaks, python3-milter)"""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,7 @@ class PlainPostfix(unittest.TestCase):
             with self.subTest(tls=tls):
                 res = self.pf.send(tls=tls)
                 self.assertTrue(any(l.startswith("<~") for l in res.transcript.splitlines()))
+                self.assertEqual(res.tls[0], ph.POSTFIX_TLS_NAME[tls])
                 msg = self.delivered(res)
                 self.assertIn("(using %s with cipher " % ph.POSTFIX_TLS_NAME[tls],
                               msg.received_headers()[0])
@@ -123,6 +125,7 @@ class PlainPostfix(unittest.TestCase):
             {"mail_from": "third@three.test", "rcpts": ["y@dest.test"]},
         ], tls="tlsv1_2")
         self.assertEqual([r.accepted for r in results], [True, False, True])
+        self.assertEqual(results[2].tls[0], "TLSv1.2")
         self.assertEqual(results[1].rcpts[0][1].code, 554)
         m1, m3 = self.delivered(results[0]), self.delivered(results[2])
         self.assertEqual((m1.mail_from, m3.mail_from), ("first@one.test", "third@three.test"))
@@ -131,7 +134,7 @@ class PlainPostfix(unittest.TestCase):
         # One smtpd session took both: same smtpd pid, and its disconnect line.
         log = self.pf.wait_for_log(r"disconnect from .* mail=3 rcpt=2/3")
         self.assertTrue(log)
-        pids = {ph.re.search(r"smtpd\[(\d+)\]: %s: client=" % r.queue_id, self.pf.maillog()).group(1)
+        pids = {re.search(r"smtpd\[(\d+)\]: %s: client=" % r.queue_id, self.pf.maillog()).group(1)
                 for r in (results[0], results[2])}
         self.assertEqual(len(pids), 1)
 

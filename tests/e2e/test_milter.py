@@ -238,12 +238,12 @@ class Monitor(StackTest):
         r = self.pf.send(mail_from="a@acme.test", rcpts=["hr@dest.test"], tls="tlsv1")
         self.assertEqual(r.mail.code, 250)
         self.assertStamped(r, "policy=acme,hr result=fail")
-        self.milter.wait_for_log(r"%s: stage=message action=accept result=fail would=reject policy=acme,hr" % r.queue_id)
+        self.milter.wait_for_log(r"%s: stage=message action=would_reject result=fail policy=acme,hr" % r.queue_id)
 
     def test_tempfail_becomes_accept(self):
         r = self.pf.send(mail_from="billing@corp.test")
         self.assertStamped(r, "policy=billing result=fail")
-        self.milter.wait_for_log(r"would=tempfail policy=billing")
+        self.milter.wait_for_log(r"action=would_tempfail result=fail policy=billing")
 
     def test_pass_stays_pass(self):
         r = self.pf.send(mail_from="a@acme.test", tls="tlsv1_3")

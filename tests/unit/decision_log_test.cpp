@@ -45,7 +45,7 @@ TEST(DecisionLog, MonitorMessageSaysWhatWouldHappen) {
     Verdict sender = decide_sender(p, s, "a@acme.example");
     std::vector<Verdict> rcpts{decide_recipient(p, s, "hr@example.com")};
     EXPECT_EQ(message_log_line("4Q1", s, "a@acme.example", 2, summarize(sender, rcpts)),
-              "4Q1: stage=message action=accept result=fail would=reject policy=acme,hr client=192.0.2.1 "
+              "4Q1: stage=message action=would_reject result=fail policy=acme,hr client=192.0.2.1 "
               "hostname=unknown sender=<a@acme.example> rcpts=2 version=none cipher=none bits=0/0 "
               "reply=\"550 5.7.10 TLS required for acme.example (got plaintext)\"");
 }
@@ -56,7 +56,7 @@ TEST(DecisionLog, HostileValuesStayOnOneLine) {
     Verdict sender = decide_sender(p, s, "a b\"c@x.example");
     std::string line = message_log_line("Q\n1", s, "a b\"c@x.example\r\n", 1, summarize(sender, {}));
     EXPECT_EQ(line.find_first_of("\r\n"), std::string::npos) << line;
-    EXPECT_NE(line.find("sender=<a?b?c@x.example??>"), std::string::npos) << line;
+    EXPECT_NE(line.find("sender=<a?b?c@x.example?" "?>"), std::string::npos) << line;  // split: no trigraph
 }
 
 }  // namespace

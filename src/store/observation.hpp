@@ -1,0 +1,31 @@
+// One decision as the observation store keeps it: the facts it was made on
+// (enough to judge it again against another policy) and what was done.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "core/tls_version.hpp"
+#include "core/verdict.hpp"
+
+namespace tlspolicy {
+
+struct Observation {
+    std::int64_t time = 0;      // unix seconds
+    Stage stage = Stage::Mail;  // Mail: a sender-side decision (refusal at MAIL FROM,
+                                // or the accepted message at end of message); Rcpt: a recipient refusal
+    std::string queue_id;       // "" when not yet known
+    std::string client;         // client address as reported
+    std::string hostname;       // verified client hostname, "" if none
+    std::string sender;         // normalized envelope sender, "" for <>
+    std::string recipient;      // for Rcpt decisions
+    std::string rules;          // "acme,hr" as in the header's policy=
+    TlsVersion version = TlsVersion::None;
+    std::string cipher;
+    int cipher_bits = 0;
+    int alg_bits = 0;
+    Result result = Result::None;
+    Decision action = Decision::Accept;  // what the MTA was told
+    Decision would = Decision::Accept;   // monitor mode: what enforcing would have done
+};
+
+}  // namespace tlspolicy

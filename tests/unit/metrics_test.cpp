@@ -1,0 +1,105 @@
+// Prometheus counters and the atomic metrics file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+
+#include "stats/metrics.hpp"
+#include "stats/stats_file.hpp"
+
+namespace tlspolicy {
+namespace {
+
+Observation obs(TlsVersion v, const char* cipher, const char* rules, Result r, Decision action,
+                Decision would = Decision::Accept, Stage stage = Stage::Mail) {
+    Observation o;
+    o.version = v;
+    o.cipher = cipher;
+    o.rules = rules;
+    o.result = r;
+    o.action = action;
+    o.would = would;
+    o.stage = stage;
+    return o;
+}
+
+bool has_line(const std::string& text, const std::string& line) {
+    std::istringstream in(text);
+    for (std::string l; std::getline(in, l);)
+        if (l == line) return true;
+    return false;
+}
+
+TEST(Metrics, CountsByEveryDimension) {
+    Metrics m;
+    m.count(obs(TlsVersion::TLSv1_2, "ECDHE-RSA-AES128-GCM-SHA256", "acme", Result::Pass, Decision::Accept));
+    m.count(obs(TlsVersion::TLSv1_2, "ECDHE-RSA-AES128-GCM-SHA256", "acme", Result::Pass, Decision::Accept));
+    m.count(obs(TlsVersion::TLSv1_0, "ECDHE-RSA-AES256-SHA", "acme", Result::Fail, Decision::Reject));
+    m.count(obs(TlsVersion::None, "", "default", Result::None, Decision::Accept));
+    m.count(obs(TlsVersion::TLSv1_2, "X", "acme,hr", Result::Fail, Decision::Accept, Decision::Reject));
+    m.count(obs(TlsVersion::TLSv1_2, "X", "hr", Result::Fail, Decision::Tempfail, Decision::Accept, Stage::Rcpt));
+    m.count_reload(true);
+    m.count_reload(false);
+    m.count_reload(true);
+    m.set_observation_counts(10, 3);
+    std::string t = m.render();
+    const char* want[] = {
+        "tlspolicy_milter_decisions_total{stage=\"mail\",action=\"accept\",result=\"pass\"} 2",
+        "tlspolicy_milter_decisions_total{stage=\"mail\",action=\"reject\",result=\"fail\"} 1",
+        "tlspolicy_milter_decisions_total{stage=\"mail\",action=\"accept\",result=\"none\"} 1",
+        "tlspolicy_milter_decisions_total{stage=\"mail\",action=\"would_reject\",result=\"fail\"} 1",
+        "tlspolicy_milter_decisions_total{stage=\"rcpt\",action=\"tempfail\",result=\"fail\"} 1",
+        "tlspolicy_milter_tls_version_total{version=\"TLS1_2\"} 4",
+        "tlspolicy_milter_tls_version_total{version=\"TLS1_0\"} 1",
+        "tlspolicy_milter_tls_version_total{version=\"none\"} 1",
+        "tlspolicy_milter_cipher_total{cipher=\"ECDHE-RSA-AES128-GCM-SHA256\"} 2",
+        "tlspolicy_milter_cipher_total{cipher=\"none\"} 1",
+        "tlspolicy_milter_rule_total{rule=\"acme\",result=\"pass\"} 2",
+        "tlspolicy_milter_rule_total{rule=\"acme\",result=\"fail\"} 2",
+        "tlspolicy_milter_rule_total{rule=\"hr\",result=\"fail\"} 2",
+        "tlspolicy_milter_rule_total{rule=\"default\",result=\"none\"} 1",
+        "tlspolicy_milter_reloads_total 2",
+        "tlspolicy_milter_reload_failures_total 1",
+        "tlspolicy_milter_observations_written_total 10",
+        "tlspolicy_milter_observations_dropped_total 3",
+        "# TYPE tlspolicy_milter_decisions_total counter",
+    };
+    for (const char* line : want) EXPECT_TRUE(has_line(t, line)) << "missing: " << line << "\nin:\n" << t;
+}
+
+TEST(Metrics, HostileCipherNamesCannotBreakTheFormat) {
+    Metrics m;
+    m.count(obs(TlsVersion::TLSv1_2, "A\"}\n evil 1", "r", Result::Pass, Decision::Accept));
+    std::string t = m.render();
+    EXPECT_TRUE(has_line(t, "tlspolicy_milter_cipher_total{cipher=\"A____evil_1\"} 1")) << t;
+}
+
+TEST(Metrics, CipherLabelsAreBounded) {
+    Metrics m;
+    for (int i = 0; i < 1000; ++i)
+        m.count(obs(TlsVersion::TLSv1_2, ("C" + std::to_string(i)).c_str(), "r", Result::Pass, Decision::Accept));
+    std::string t = m.render();
+    EXPECT_TRUE(has_line(t, "tlspolicy_milter_cipher_total{cipher=\"other\"} 744")) << t.substr(0, 200);
+}
+
+TEST(StatsFile, ReplacedAtomically) {
+    auto dir = std::filesystem::temp_directory_path() / ("tpm-stats-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto path = (dir / "m.prom").string();
+    std::string error;
+    ASSERT_TRUE(write_file_atomically(path, "a 1\n", &error)) << error;
+    ASSERT_TRUE(write_file_atomically(path, "a 2\n", &error)) << error;
+    std::ifstream f(path);
+    std::string content((std::istreambuf_iterator<char>(f)), {});
+    EXPECT_EQ(content, "a 2\n");
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1) << "no temporary file left behind";
+    EXPECT_FALSE(write_file_atomically((dir / "missing" / "m.prom").string(), "x", &error));
+    EXPECT_NE(error.find("cannot create"), std::string::npos) << error;
+    std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tlspolicy

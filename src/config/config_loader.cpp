@@ -1,19 +1,9 @@
-// Loads the TOML policy file into a Config, collecting every problem with its
-// FILE:LINE:COLUMN. The only file that sees toml++. Each key is checked against
-// the table in config/schema.cpp; the handlers below only say what a valid value
-// means.
-//
-// Speed: toml++ needs ~1 s and ~250 MB for a 100,000-rule file, so files made of
-// the plain subset that generated policies use (bare keys, [section] and
-// [[rule]] headers, one-line strings, integers, booleans, arrays of those) are
-// read by a small line parser that hands each section to the Loader as soon as
-// it is complete. At the first thing outside that subset it gives up, and the
-// whole file is read again by toml++, which also reports every syntax error. A
-// unit test holds both readers to the same output.
-#define TOML_HEADER_ONLY 0  // link the packaged libtomlplusplus (as its .pc file says)
-#define TOML_SHARED_LIB 1
-#include <toml++/toml.h>
-
+// Loads the policy file into a Config, collecting every problem with its
+// FILE:LINE:COLUMN. Each key is checked against the table in
+// config/schema.cpp; the handlers below only say what a valid value means.
+// The text is read by the plain one-pass reader when it can, else by toml++
+// (config/toml_document.hpp): both deliver the same sections, and a unit test
+// holds them to the same output.
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -27,7 +17,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/config_loader_internal.hpp"
 #include "config/schema.hpp"
+#include "config/toml_document.hpp"
 #include "core/address.hpp"
 #include "core/ip_address.hpp"
 #include "core/policy.hpp"
@@ -38,62 +30,9 @@
 #include "tls/cipher_table.hpp"
 
 namespace tlspolicy {
-
-// For the unit tests that hold the fast reader and toml++ to the same output.
-LoadResult load_config_text_with_tomlplusplus(std::string_view text, const std::string& path);
-bool fast_reader_accepts(std::string_view text);
-
 namespace {
 
-// ---------------------------------------------------------------------------
-// The document as both readers hand it over: sections of key/value fields,
-// values with their position. Strings point into the text (or the reader's own
-// storage) and are only valid during the Loader call that receives them.
-
-struct Pos {
-    int line = 0;
-    int column = 0;
-    bool operator<(const Pos& o) const { return line != o.line ? line < o.line : column < o.column; }
-};
-
-enum class Kind : std::uint8_t { String, Integer, Float, Bool, Array, Table, Date, Time, DateTime };
-
-std::string_view kind_name(Kind k) {
-    switch (k) {
-        case Kind::String: return "string";
-        case Kind::Integer: return "integer";
-        case Kind::Float: return "floating-point number";
-        case Kind::Bool: return "boolean";
-        case Kind::Array: return "array";
-        case Kind::Table: return "table";
-        case Kind::Date: return "date";
-        case Kind::Time: return "time";
-        case Kind::DateTime: return "date-time";
-    }
-    return "?";
-}
-
-struct Node {
-    Kind kind = Kind::String;
-    Pos pos;
-    std::string_view text;
-    std::int64_t integer = 0;
-    bool boolean = false;
-    std::vector<Node> items;
-};
-
-struct Field {
-    std::string_view key;
-    Pos pos;
-    Node value;
-};
-
-struct SectionView {
-    std::string_view name;
-    Pos pos;     // the header, or the key of an inline table
-    bool array;  // [[name]]
-    std::span<const Field> fields;
-};
+using namespace toml_doc;
 
 // ---------------------------------------------------------------------------
 // Small text helpers.
@@ -154,202 +93,6 @@ std::string one_of(const Range& words) {
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // ---------------------------------------------------------------------------
-// The fast reader for the plain TOML subset. Throws GiveUp at anything else,
-// valid TOML or not; toml++ then reads the file.
-
-struct GiveUp {};
-
-class Loader;
-
-class FastReader {
-public:
-    FastReader(std::string_view text, std::deque<std::string>& arena) : s_(text), arena_(arena) {}
-
-    void run(Loader& out);
-
-    // One value and nothing else (the defaults in the schema).
-    std::optional<Node> single_value() {
-        try {
-            Node v = value();
-            skip_blanks();
-            if (!eof()) return std::nullopt;
-            return v;
-        } catch (const GiveUp&) {
-            return std::nullopt;
-        }
-    }
-
-private:
-    [[noreturn]] static void give_up() { throw GiveUp{}; }
-    bool eof() const { return i_ >= s_.size(); }
-    char peek(std::size_t ahead = 0) const { return i_ + ahead < s_.size() ? s_[i_ + ahead] : '\0'; }
-    // Columns count characters, not bytes, as toml++ does.
-    Pos pos() const { return {line_, static_cast<int>(i_ - line_start_ - multibyte_extra_) + 1}; }
-    bool at_eol() const { return eof() || s_[i_] == '\n' || s_[i_] == '\r'; }
-    static bool bare(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    }
-    static bool control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
-
-    // Steps over one character of a comment or string: ASCII other than control
-    // characters, or a well-formed UTF-8 sequence.
-    void text_char() {
-        const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(peek(k)); };
-        const unsigned char c = byte(0);
-        if (c < 0x80) {
-            if (control(c)) give_up();
-            ++i_;
-            return;
-        }
-        std::size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
-        if (c >= 0xC2 && c <= 0xDF) len = 2;
-        else if (c >= 0xE0 && c <= 0xEF) len = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        else if (c >= 0xF0 && c <= 0xF4) len = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        else give_up();
-        if (byte(1) < lo || byte(1) > hi) give_up();
-        for (std::size_t k = 2; k < len; ++k)
-            if (byte(k) < 0x80 || byte(k) > 0xBF) give_up();
-        i_ += len;
-        multibyte_extra_ += len - 1;
-    }
-    bool at_delimiter() const {
-        char c = peek();
-        return eof() || c == ' ' || c == '\t' || c == '#' || c == ',' || c == ']' || c == '\r' || c == '\n';
-    }
-
-    void skip_blanks() {
-        while (!eof() && (s_[i_] == ' ' || s_[i_] == '\t')) ++i_;
-    }
-    void newline() {
-        if (s_[i_] == '\r' && peek(1) != '\n') give_up();
-        i_ += s_[i_] == '\r' ? 2 : 1;
-        ++line_;
-        line_start_ = i_;
-        multibyte_extra_ = 0;
-    }
-    void skip_comment() {
-        for (++i_; !eof() && s_[i_] != '\n' && s_[i_] != '\r';) text_char();
-    }
-    void end_line() {
-        skip_blanks();
-        if (peek() == '#') skip_comment();
-        if (eof()) return;
-        if (!at_eol()) give_up();
-        newline();
-    }
-    // Blanks, newlines and comments between array elements.
-    void skip_array_space() {
-        for (;;) {
-            skip_blanks();
-            if (peek() == '#') skip_comment();
-            if (eof()) give_up();
-            if (!at_eol()) return;
-            newline();
-        }
-    }
-    std::string_view bare_key() {
-        std::size_t b = i_;
-        while (!eof() && bare(s_[i_])) ++i_;
-        if (b == i_) give_up();
-        return s_.substr(b, i_ - b);
-    }
-
-    std::string_view basic_string() {
-        const std::size_t start = ++i_;
-        std::string* unescaped = nullptr;
-        for (;;) {
-            if (eof()) give_up();
-            char c = s_[i_];
-            if (c == '"') break;
-            if (c == '\\') {
-                if (!unescaped) unescaped = &arena_.emplace_back(s_.substr(start, i_ - start));
-                switch (peek(1)) {
-                    case 'b': *unescaped += '\b'; break;
-                    case 't': *unescaped += '\t'; break;
-                    case 'n': *unescaped += '\n'; break;
-                    case 'f': *unescaped += '\f'; break;
-                    case 'r': *unescaped += '\r'; break;
-                    case '"': *unescaped += '"'; break;
-                    case '\\': *unescaped += '\\'; break;
-                    default: give_up();  // \u, \U, or not an escape at all
-                }
-                i_ += 2;
-                continue;
-            }
-            const std::size_t from = i_;
-            text_char();
-            if (unescaped) unescaped->append(s_.substr(from, i_ - from));
-        }
-        std::string_view text = unescaped ? std::string_view(*unescaped) : s_.substr(start, i_ - start);
-        ++i_;
-        return text;
-    }
-
-    std::string_view literal_string() {
-        const std::size_t start = ++i_;
-        while (!eof() && s_[i_] != '\'') text_char();
-        if (eof()) give_up();
-        return s_.substr(start, i_++ - start);
-    }
-
-    Node value(int depth = 0) {
-        Node n;
-        n.pos = pos();
-        const char c = peek();
-        if (c == '"') {
-            if (peek(1) == '"' && peek(2) == '"') give_up();  // multi-line
-            n.text = basic_string();
-        } else if (c == '\'') {
-            if (peek(1) == '\'' && peek(2) == '\'') give_up();
-            n.text = literal_string();
-        } else if (s_.substr(i_, 4) == "true" || s_.substr(i_, 5) == "false") {
-            n.kind = Kind::Bool;
-            n.boolean = c == 't';
-            i_ += n.boolean ? 4 : 5;
-            if (!at_delimiter()) give_up();
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            const std::size_t start = i_;
-            if (c == '-') ++i_;
-            const std::size_t digits = i_;
-            while (!eof() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
-            const std::size_t count = i_ - digits;
-            // Floats, dates, hex, underscores, leading zeros: toml++'s business.
-            if (count == 0 || count > 18 || (count > 1 && s_[digits] == '0') || !at_delimiter()) give_up();
-            n.kind = Kind::Integer;
-            std::from_chars(s_.data() + start, s_.data() + i_, n.integer);
-        } else if (c == '[') {
-            if (depth >= 8) give_up();  // toml++ has its own limit; we only keep the stack small
-            n.kind = Kind::Array;
-            ++i_;
-            for (;;) {
-                skip_array_space();
-                if (peek() == ']') break;
-                n.items.push_back(value(depth + 1));
-                skip_array_space();
-                if (peek() == ',') {
-                    ++i_;
-                    continue;
-                }
-                if (peek() != ']') give_up();
-                break;
-            }
-            ++i_;
-        } else {
-            give_up();  // inline tables, floats such as inf, or no value at all
-        }
-        return n;
-    }
-
-    std::string_view s_;
-    std::deque<std::string>& arena_;  // unescaped strings; stable addresses
-    std::size_t i_ = 0;
-    int line_ = 1;
-    std::size_t line_start_ = 0;
-    std::size_t multibyte_extra_ = 0;  // bytes beyond the first of each character so far on this line
-};
-
-// ---------------------------------------------------------------------------
 // The schema's defaults as values, parsed once.
 
 const Node* default_value(const KeyDecl& k) {
@@ -358,7 +101,7 @@ const Node* default_value(const KeyDecl& k) {
         std::vector<std::optional<Node>> values;
         Defaults() {
             for (const KeyDecl& d : schema())
-                values.push_back(d.default_toml.empty() ? std::nullopt : FastReader(d.default_toml, arena).single_value());
+                values.push_back(d.default_toml.empty() ? std::nullopt : read_plain_value(d.default_toml, arena));
         }
     };
     static const Defaults defaults;
@@ -428,7 +171,7 @@ bool valid_rule_name(std::string_view s) {
 // ---------------------------------------------------------------------------
 // The Loader turns sections into the Config, whichever reader delivers them.
 
-class Loader {
+class Loader : public Sink {
 public:
     explicit Loader(const std::string& path) : path_(path), policy_(std::make_shared<Policy>()) {
         config_.path = path;
@@ -449,8 +192,8 @@ public:
         recipient_name_pos_.reserve(recipients);
     }
 
-    void root_field(const Field& f);
-    void section(const SectionView& s);
+    void root_field(const Field& f) override;
+    void section(const SectionView& s) override;
     LoadResult finish();
 
 private:
@@ -857,155 +600,30 @@ LoadResult Loader::finish() {
     return result;
 }
 
-// ---------------------------------------------------------------------------
-
-void FastReader::run(Loader& out) {
-    if (s_.starts_with("\xEF\xBB\xBF")) give_up();  // a byte order mark
-    // What each top-level name is so far: 't' [name], 'a' [[name]], 'k' a key.
-    StringMap<char> defined;
-    std::vector<Field> fields;
-    bool in_section = false;
-    std::string_view name;
-    Pos header;
-    bool array = false;
-    auto flush = [&] {
-        if (in_section)
-            out.section(SectionView{name, header, array, fields});
-        else
-            for (const Field& f : fields) out.root_field(f);
-        fields.clear();
-    };
-    while (!eof()) {
-        skip_blanks();
-        if (at_eol()) {
-            if (!eof()) newline();
-            continue;
-        }
-        if (peek() == '#') {
-            end_line();
-            continue;
-        }
-        if (peek() == '[') {
-            flush();
-            header = pos();
-            array = peek(1) == '[';
-            i_ += array ? 2 : 1;
-            name = bare_key();
-            if (peek() != ']' || (array && peek(1) != ']')) give_up();  // dotted, quoted or spaced names
-            i_ += array ? 2 : 1;
-            end_line();
-            if (auto it = defined.find(name); it == defined.end())
-                defined.emplace(name, array ? 'a' : 't');
-            else if (!array || it->second != 'a')
-                give_up();  // a table defined twice, or mixed with [[...]]: toml++ will say what is wrong
-            in_section = true;
-            continue;
-        }
-        Field f;
-        f.pos = pos();
-        f.key = bare_key();
-        skip_blanks();
-        if (peek() != '=') give_up();
-        ++i_;
-        skip_blanks();
-        f.value = value();
-        end_line();
-        if (fields.size() >= 64) give_up();  // keep the duplicate scan below cheap
-        for (const Field& g : fields)
-            if (g.key == f.key) give_up();
-        if (!in_section && !defined.emplace(f.key, 'k').second) give_up();
-        fields.push_back(std::move(f));
-    }
-    flush();
-}
-
-// ---------------------------------------------------------------------------
-// The toml++ reader: the same sections, from the parsed tree.
-
-Pos position(const toml::source_region& r) {
-    return {static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
-}
-
-Node convert(const toml::node& n) {
-    Node out;
-    out.pos = position(n.source());
-    switch (n.type()) {
-        case toml::node_type::string: out.kind = Kind::String; out.text = n.as_string()->get(); break;
-        case toml::node_type::integer: out.kind = Kind::Integer; out.integer = n.as_integer()->get(); break;
-        case toml::node_type::floating_point: out.kind = Kind::Float; break;
-        case toml::node_type::boolean: out.kind = Kind::Bool; out.boolean = n.as_boolean()->get(); break;
-        case toml::node_type::date: out.kind = Kind::Date; break;
-        case toml::node_type::time: out.kind = Kind::Time; break;
-        case toml::node_type::date_time: out.kind = Kind::DateTime; break;
-        case toml::node_type::table: out.kind = Kind::Table; break;
-        case toml::node_type::array:
-            out.kind = Kind::Array;
-            for (const toml::node& item : *n.as_array()) out.items.push_back(convert(item));
-            break;
-        case toml::node_type::none: break;
-    }
-    return out;
-}
-
-void send_table(Loader& out, std::string_view name, Pos key_pos, const toml::table& t, bool array) {
-    std::vector<Field> fields;
-    for (auto&& [k, v] : t) fields.push_back(Field{k.str(), position(k.source()), convert(v)});
-    Pos where = position(t.source());
-    if (where.line == 0) where = key_pos;  // a table implied by [name.sub]
-    out.section(SectionView{name, where, array, fields});
-}
-
-void walk(const toml::table& root, Loader& out) {
-    for (auto&& [k, v] : root) {
-        const Pos key_pos = position(k.source());
-        if (const toml::table* t = v.as_table()) {
-            send_table(out, k.str(), key_pos, *t, false);
-        } else if (const toml::array* a = v.as_array(); a && !a->empty() && a->is_array_of_tables()) {
-            for (const toml::node& element : *a) send_table(out, k.str(), key_pos, *element.as_table(), true);
-        } else {
-            out.root_field(Field{k.str(), key_pos, convert(v)});
-        }
-    }
-}
-
 }  // namespace
 
 LoadResult load_config_text_with_tomlplusplus(std::string_view text, const std::string& path) {
-    toml::table root;
-    try {
-        root = toml::parse(text, std::string_view(path));
-    } catch (const toml::parse_error& e) {
+    Loader loader(path);
+    if (auto e = read_toml(text, path, loader)) {
         LoadResult result;
-        Pos p = position(e.source());
-        result.diagnostics.push_back({path, p.line, p.column, std::string(e.description()), false});
+        result.diagnostics.push_back({path, e->pos.line, e->pos.column, e->message, false});
         return result;
     }
-    Loader loader(path);
-    walk(root, loader);
     return loader.finish();
 }
 
 bool fast_reader_accepts(std::string_view text) {
-    try {
-        std::deque<std::string> arena;
-        Loader loader("");
-        FastReader(text, arena).run(loader);
-        return true;
-    } catch (const GiveUp&) {
-        return false;
-    }
+    std::deque<std::string> arena;
+    Loader loader("");
+    return read_plain_toml(text, arena, loader);
 }
 
 LoadResult load_config_text(std::string_view text, const std::string& path) {
-    try {
-        std::deque<std::string> arena;
-        Loader loader(path);
-        loader.reserve_for(text);
-        FastReader(text, arena).run(loader);
-        return loader.finish();
-    } catch (const GiveUp&) {
-        return load_config_text_with_tomlplusplus(text, path);
-    }
+    std::deque<std::string> arena;
+    Loader loader(path);
+    loader.reserve_for(text);
+    if (read_plain_toml(text, arena, loader)) return loader.finish();
+    return load_config_text_with_tomlplusplus(text, path);
 }
 
 LoadResult load_config_file(const std::string& path) {

@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/config_loader_internal.hpp"
 #include "config/config_summary.hpp"
 
 namespace tlspolicy {
 // config_loader.cpp: the same load, read by toml++ only.
-LoadResult load_config_text_with_tomlplusplus(std::string_view text, const std::string& path);
 
 namespace {
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/config_loader_internal.hpp"
 #include "config/config_summary.hpp"
 #include "config/schema.hpp"
 #include "core/profile.hpp"
@@ -20,8 +21,6 @@
 namespace tlspolicy {
 // Defined in config_loader.cpp for these tests: the same load through toml++
 // only, and whether the fast reader takes a text without falling back.
-LoadResult load_config_text_with_tomlplusplus(std::string_view text, const std::string& path);
-bool fast_reader_accepts(std::string_view text);
 }  // namespace tlspolicy
 
 namespace tlspolicy {

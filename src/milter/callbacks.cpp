@@ -57,7 +57,11 @@ const SessionFacts& session(SMFICTX* ctx, Message& m) {
         std::string_view cipher = macro(ctx, "{cipher}");
         TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
                                       macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
-        m.session = make_session(macro(ctx, "{client_addr}"), macro(ctx, "{client_name}"), std::move(tls));
+        // Sendmail's {client_name} may be unverified: {client_resolve} says so.
+        // Postfix sends only verified names (else "unknown") and no {client_resolve}.
+        std::string_view resolve = macro(ctx, "{client_resolve}");
+        std::string_view hostname = resolve.empty() || resolve == "OK" ? macro(ctx, "{client_name}") : "";
+        m.session = make_session(macro(ctx, "{client_addr}"), hostname, std::move(tls));
     }
     return *m.session;
 }
@@ -125,7 +129,8 @@ sfsistat guarded(const char* stage, sfsistat fallback, F&& body) noexcept {
 Connection* conn(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
 
 // Macros asked for at the first stage we take part in; later stages see them too.
-constexpr const char* kFacts = "{tls_version} {cipher} {cipher_bits} {alg_bits} {client_addr} {client_name}";
+constexpr const char* kFacts =
+    "{tls_version} {cipher} {cipher_bits} {alg_bits} {client_addr} {client_name} {client_resolve}";
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
                       unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
@@ -157,7 +162,8 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
             std::string facts = kFacts;
             std::string eom = "i j {mail_addr}";
             if (p.mail) smfi_setsymlist(ctx, SMFIM_ENVFROM, facts.data());
-            if (p.rcpt) smfi_setsymlist(ctx, SMFIM_ENVRCPT, p.mail ? eom.data() : (facts + " i").data());
+            std::string rcpt = p.mail ? "i" : facts + " i {mail_addr}";
+            if (p.rcpt) smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt.data());
             if (!p.mail && !p.rcpt) eom += " " + facts;
             smfi_setsymlist(ctx, SMFIM_EOM, eom.data());
         }

@@ -250,6 +250,36 @@ class Monitor(StackTest):
         self.assertStamped(r, "policy=acme result=pass")
 
 
+class RecipientRulesOnly(StackTest):
+    """Nothing on the sender side can refuse, so MAIL FROM is not negotiated:
+    the sender side is decided at end of message, recipients at RCPT TO."""
+    policy = """
+[header]
+authserv_id = "mx.e2e.test"
+
+[[partner]]
+name = "acme"
+senders = ["acme.test"]
+require_tls = true
+action = "annotate"
+
+[[recipient]]
+name = "hr"
+recipients = ["hr@dest.test"]
+require_tls = true
+action = "tempfail"
+"""
+
+    def test_recipient_refused_sender_annotated(self):
+        r = self.pf.send(mail_from="a@acme.test", rcpts=["hr@dest.test", "bob@dest.test"])
+        self.assertEqual(r.mail.code, 250)
+        self.assertRefused(r.rcpt("hr@dest.test"), 450, "4.7.10 TLS required for hr@dest.test (got plaintext)")
+        self.assertStamped(r, "policy=acme result=fail")
+        self.milter.wait_for_log(r"stage=rcpt action=tempfail result=fail policy=hr .*sender=<a@acme\.test> "
+                                 r"rcpt=<hr@dest\.test>")
+        self.milter.wait_for_log(r"%s: stage=message action=accept result=fail policy=acme .*rcpts=1" % r.queue_id)
+
+
 class UnixSocketAndMtaName(StackTest):
     """A unix socket with the default mode (0660, group postfix) that Postfix
     reaches, and the authserv-id taken from the MTA's macro j."""

@@ -167,6 +167,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
             if (!p.mail && !p.rcpt) eom += " " + facts;
             smfi_setsymlist(ctx, SMFIM_EOM, eom.data());
         }
+        log::debug("negotiated: actions " + std::to_string(*pf0) + ", protocol " + std::to_string(*pf1));
         smfi_setpriv(ctx, c.release());
         return SMFIS_CONTINUE;
     });
@@ -265,6 +266,7 @@ sfsistat on_abort(SMFICTX* ctx) {
 
 sfsistat on_close(SMFICTX* ctx) {
     return guarded("close", SMFIS_CONTINUE, [&] {
+        if (conn(ctx)) log::debug("connection closed");
         delete conn(ctx);  // may be null: close can be the only callback
         smfi_setpriv(ctx, nullptr);
         return SMFIS_CONTINUE;

@@ -310,6 +310,11 @@ class UnixSocketAndMtaName(StackTest):
 
 
 class Reload(StackTest):
+    def setUp(self):
+        if self.milter.proc.proc is not None:  # each test starts from POLICY
+            self.milter.write_policy(POLICY)
+            self.assertEqual(self.milter.reload(), "reloaded policy")
+
     def test_sighup_changes_verdict_and_broken_file_changes_nothing(self):
         r = self.pf.send(mail_from="a@acme.test", tls="tlsv1")
         self.assertRefused(r.mail, 550, "TLS 1.2 or newer")
@@ -326,6 +331,25 @@ class Reload(StackTest):
         self.assertStamped(r, "policy=acme result=pass")
         r = self.pf.send(mail_from="a@acme.test")
         self.assertRefused(r.mail, 550, "TLS required for acme.test (got plaintext)")
+
+    def test_session_in_flight_keeps_its_policy(self):
+        import smtplib
+        from postfix_harness import client_ssl_context
+        s = smtplib.SMTP("127.0.0.1", self.pf.port, local_hostname="client.test", timeout=30)
+        try:
+            s.ehlo()
+            s.starttls(context=client_ssl_context("tlsv1"))
+            s.ehlo()
+            self.assertEqual(s.mail("a@acme.test")[0], 550)
+            s.rset()
+            self.milter.write_policy(POLICY.replace('min_version = "TLSv1.2"', 'min_version = "TLSv1"'))
+            self.assertEqual(self.milter.reload(), "reloaded policy")
+            code, text = s.mail("a@acme.test")  # same connection: the policy it started with
+            self.assertEqual(code, 550, text)
+        finally:
+            s.close()
+        r = self.pf.send(mail_from="a@acme.test", tls="tlsv1")  # a new connection: the new policy
+        self.assertStamped(r, "policy=acme result=pass")
 
     def test_zz_sigterm_stops_cleanly(self):
         proc = self.milter.proc.proc

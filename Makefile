@@ -100,3 +100,113 @@ distclean: clean
 	rm -rf configure config.log config.status autom4te.cache
 
 -include $(CORE_OBJS:.o=.d) $(OTHER_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+
+# Benchmarks (tests/bench/, see BENCHMARKS.md): they print figures and are
+# never part of `make check`. Built into $(BUILD)/bench/.
+BENCH_DIR := $(BUILD)/bench
+BENCH_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) -O2 -Isrc
+.PHONY: bench-tools bench-protocol bench-scale soak
+
+$(BENCH_DIR)/milter_driver: tests/bench/milter_driver.cpp $(CONFIG_MK)
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $<
+
+$(BENCH_DIR)/floor_milter: tests/bench/floor_milter.cpp $(CONFIG_MK)
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< -lmilter -lpthread
+
+$(BENCH_DIR)/plain_milter: tests/bench/plain_milter.cpp $(CONFIG_MK)
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< -lmilter -lpthread
+
+$(BENCH_DIR)/policy_scale: tests/bench/policy_scale.cpp $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lbenchmark $(LIBS)
+
+bench-tools: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter $(BENCH_DIR)/policy_scale
+
+# Milter protocol benchmark: (b) floor, (c) plain, ours annotate/enforce, unix and TCP.
+bench-protocol: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter
+	BUILD=$(BUILD) tests/bench/run-protocol-bench
+
+# 100,000-rule policy: load time, evaluation time, resident memory.
+bench-scale: $(BENCH_DIR)/policy_scale
+	$(BENCH_DIR)/policy_scale
+
+# 200,000 messages and 1,000 held connections against tlspolicy-milter.
+soak: $(BIN) $(BENCH_DIR)/milter_driver
+	BUILD=$(BUILD) tests/bench/soak
+
+# Install, uninstall and the release tarball. Paths come from ./configure
+# (build/config.mk: --prefix, --sbindir, --sysconfdir, --mandir); DESTDIR
+# stages the whole tree elsewhere. `make install` installs
+#   $(sbindir)/tlspolicy-milter
+#   $(mandir)/man8/tlspolicy-milter.8, $(mandir)/man5/tlspolicy-milter.toml.5
+#   $(sysconfdir)/tlspolicy-milter/tlspolicy-milter.toml  (only when absent)
+#   $(systemdunitdir)/tlspolicy-milter.service            ($(prefix)/lib/systemd/system)
+# and `make uninstall` removes them, except a config that differs from the
+# sample: that one is the operator's.
+INSTALL        ?= install
+systemdunitdir ?= $(prefix)/lib/systemd/system
+DIST           := tlspolicy-milter-$(PACKAGE_VERSION)
+INSTALL_CONF   = $(DESTDIR)$(sysconfdir)/tlspolicy-milter/tlspolicy-milter.toml
+# The unit, man pages and sample name Debian's paths; the installed copies
+# name the configured ones.
+INSTALL_PATHS  = sed -e 's,/usr/sbin/tlspolicy-milter,$(sbindir)/tlspolicy-milter,g' \
+                     -e 's,/etc/tlspolicy-milter/,$(sysconfdir)/tlspolicy-milter/,g'
+INSTALL_COPIES := $(BUILD)/install/tlspolicy-milter.8 $(BUILD)/install/tlspolicy-milter.toml.5 \
+                  $(BUILD)/install/tlspolicy-milter.toml $(BUILD)/install/tlspolicy-milter.service
+.PHONY: install uninstall dist distcheck
+
+$(BUILD)/install/tlspolicy-milter.8: man/tlspolicy-milter.8
+$(BUILD)/install/tlspolicy-milter.toml.5: man/tlspolicy-milter.toml.5
+$(BUILD)/install/tlspolicy-milter.toml: conf/tlspolicy-milter.toml
+$(BUILD)/install/tlspolicy-milter.service: contrib/tlspolicy-milter.service
+$(INSTALL_COPIES): $(CONFIG_MK)
+	@mkdir -p $(@D)
+	$(INSTALL_PATHS) $(firstword $(filter-out $(CONFIG_MK),$^)) > $@
+
+install: $(BIN) $(INSTALL_COPIES)
+	@$(BIN) --help | grep -qF -- '$(sysconfdir)/tlspolicy-milter/tlspolicy-milter.toml' || { \
+	  echo "install: $(BIN) was built for another sysconfdir than $(sysconfdir);" \
+	       "set paths with ./configure, then make" >&2; exit 1; }
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(mandir)/man8 $(DESTDIR)$(mandir)/man5 \
+	    $(DESTDIR)$(sysconfdir)/tlspolicy-milter $(DESTDIR)$(systemdunitdir)
+	$(INSTALL) -m 0755 $(BIN) $(DESTDIR)$(sbindir)/tlspolicy-milter
+	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.8 $(DESTDIR)$(mandir)/man8/tlspolicy-milter.8
+	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml.5 $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5
+	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.service $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service
+	@if [ -e $(INSTALL_CONF) ]; then echo "install: kept the existing $(INSTALL_CONF)"; \
+	 else echo "$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF)"; \
+	      $(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF); fi
+
+uninstall: $(BUILD)/install/tlspolicy-milter.toml
+	rm -f $(DESTDIR)$(sbindir)/tlspolicy-milter $(DESTDIR)$(mandir)/man8/tlspolicy-milter.8 \
+	    $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5 $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service
+	@if [ -e $(INSTALL_CONF) ]; then \
+	   if cmp -s $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF); then \
+	     echo "rm -f $(INSTALL_CONF)"; rm -f $(INSTALL_CONF); \
+	   else echo "uninstall: kept $(INSTALL_CONF): it differs from the sample"; fi; fi
+	@rmdir $(DESTDIR)$(sysconfdir)/tlspolicy-milter 2>/dev/null || true
+
+# The release tarball: every file git tracks, plus the generated configure.
+dist: configure
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "dist: needs a git checkout" >&2; exit 1; }
+	{ git ls-files | while read -r f; do [ -e "$$f" ] && echo "$$f"; done; echo configure; } | \
+	  LC_ALL=C sort -u | tar -czf $(DIST).tar.gz --owner=0 --group=0 --numeric-owner \
+	    --transform 's,^,$(DIST)/,S' --no-recursion -T -
+	@echo "dist: wrote $(DIST).tar.gz"
+
+# Proves the tarball: unpacked in a clean directory it configures, builds,
+# passes its unit tests, installs into a DESTDIR and uninstalls without a trace.
+distcheck: dist
+	rm -rf $(BUILD)/distcheck && mkdir -p $(BUILD)/distcheck
+	tar -C $(BUILD)/distcheck -xzf $(DIST).tar.gz
+	set -e; cd $(BUILD)/distcheck/$(DIST); unset TLSPOLICY_SRCDIR; \
+	  ./configure --prefix=/usr --sysconfdir=/etc >/dev/null; \
+	  $(MAKE) -j$$(nproc) unit; $(MAKE) run-unit; \
+	  $(MAKE) install DESTDIR=$$PWD/stage; $(MAKE) uninstall DESTDIR=$$PWD/stage; \
+	  left=$$(find stage -type f); \
+	  if [ -n "$$left" ]; then echo "distcheck: uninstall left behind: $$left" >&2; exit 1; fi
+	rm -rf $(BUILD)/distcheck
+	@echo "distcheck: $(DIST).tar.gz builds, passes its unit tests, installs and uninstalls"

@@ -3,9 +3,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <ctime>
 #include <iostream>
 
 #include "cli/explain.hpp"
+#include "cli/report.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
 #include "milter/daemon.hpp"
@@ -51,6 +53,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     ex->add_option("--cipher", req.cipher, "cipher name as the MTA reports it")->needs(v);
     ex->add_option("--cipher-bits", req.cipher_bits, "bits in use (default: the cipher's)")->needs(v);
 
+    ReportOptions rep;
+    CLI::App* rp = app.add_subcommand("report", "summarise the observation store; --against: who a stricter policy would refuse");
+    rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w")->capture_default_str();
+    rp->add_option("--format", rep.format, "output format")->check(CLI::IsMember({"text", "csv", "json", "html"}))->capture_default_str();
+    rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
+    rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -60,13 +69,17 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         out << "tlspolicy-milter " << TLSPOLICY_VERSION << "\n" << cipher_table::openssl_version() << "\n";
         return 0;
     }
-    if (!check && !ex->parsed())
+    if (!check && !ex->parsed() && !rp->parsed())
         return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});
     auto config = load(config_path, err);
     if (!config) return 1;
     if (check) {
         print_summary(*config, out);
         return 0;
+    }
+    if (rp->parsed()) {
+        rep.now = std::time(nullptr);
+        return report(*config, rep, out, err);
     }
     return explain(*config, req, out, err);
 }

@@ -27,6 +27,7 @@
 #include "milter/log.hpp"
 #include "milter/snapshot.hpp"
 #include "stats/stats_file.hpp"
+#include "store/observation_store.hpp"
 
 // libmilter calls sigwait() in its signal thread with {HUP, TERM, INT}. This
 // definition in our executable takes precedence over libc's (the dynamic
@@ -55,6 +56,9 @@ Snapshot& running_config() {
 
 namespace {
 
+// The observation store, when [observations] database is set; lives until exit.
+ObservationStore* g_store = nullptr;
+
 std::string describe(const Config& c) {
     const Policy& p = *c.policy;
     return "policy " + c.path + ": mode " + std::string(mode_name(p.mode)) + ", " +
@@ -73,6 +77,9 @@ void reload(const std::string& path) {
     auto old = running_config().get();
     if (old && (old->milter.socket != r.config->milter.socket || old->milter.user != r.config->milter.user))
         log::warning("reload: [milter] socket and user take effect only on restart");
+    if (old && (old->observations.database != r.config->observations.database ||
+                old->observations.keep_days != r.config->observations.keep_days))
+        log::warning("reload: [observations] takes effect only on restart");
     running_config().set(r.config);
     log::info("reloaded " + describe(*r.config));
 }
@@ -82,6 +89,7 @@ void reload(const std::string& path) {
 void write_stats() {
     auto cfg = running_config().get();
     if (!cfg || cfg->stats.file.empty()) return;
+    if (g_store) metrics().set_observation_counts(g_store->written(), g_store->dropped());
     std::string error;
     if (!write_file_atomically(cfg->stats.file, metrics().render(), &error)) log::warning("stats: " + error);
 }
@@ -113,6 +121,7 @@ struct StopInfo {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (active_connections() > 0)
         log::warning("stopping with " + std::to_string(active_connections()) + " sessions still open");
+    if (g_store) g_store->flush();  // what was decided is written, or dropped and counted
     write_stats();
     if (!how.pidfile.empty()) unlink(how.pidfile.c_str());
     if (!how.unix_socket.empty()) unlink(how.unix_socket.c_str());
@@ -242,6 +251,15 @@ int run_daemon(const DaemonOptions& options) {
     for (int sig : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, sig);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    // After detaching and dropping privileges: the writer thread must exist
+    // in the final process and create the database as the final user.
+    if (const ObservationSettings& obs = r.config->observations; !obs.database.empty()) {
+        StoreOptions so;
+        so.path = obs.database;
+        so.keep_days = obs.keep_days;
+        g_store = new ObservationStore(so, [](std::string_view m) { log::warning("observations: " + std::string(m)); });
+        set_observation_sink([](Observation&& ob) { g_store->enqueue(std::move(ob)); });
+    }
     std::thread(signal_loop, o.config_path, StopInfo{pidfile, path, std::min(ms.timeout, 10)}).detach();
     std::thread(stats_loop).detach();
 

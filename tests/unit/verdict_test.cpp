@@ -221,11 +221,13 @@ TEST_P(PolicyCase, Decides) {
     EXPECT_EQ(result_name(v.result), c.want_result);
     EXPECT_EQ(decision_name(v.decision), c.want_decision);
     EXPECT_EQ(v.reply ? v.reply->line() : "", c.want_reply);
-    if (c.mode == Mode::Monitor) EXPECT_EQ(v.monitored(), v.reply.has_value()) << "monitor mode must flag what it let through";
+    if (c.mode == Mode::Monitor) {
+        EXPECT_EQ(v.monitored(), v.reply.has_value()) << "monitor mode must flag what it let through";
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Spec, PolicyCase, ::testing::ValuesIn(kCases),
-                         [](const auto& info) { return std::string(info.param.name); });
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 // "Several messages on one connection are each decided afresh": the core keeps
 // no state between decisions, so the same session gives each sender its own.

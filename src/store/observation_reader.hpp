@@ -1,0 +1,29 @@
+// Reading the observation database back, for `report`: read-only, so a report
+// never creates, migrates or locks out the daemon's database.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "store/observation.hpp"
+
+namespace tlspolicy {
+
+// Calls `each` for every observation with since <= time <= until (unix
+// seconds), oldest first, equal times in the order they were written. Rows are
+// streamed, not collected: 90 days of a busy MX do not fit in memory twice.
+// Returns "" or an error that names the file and what to do.
+std::string for_each_observation(const std::string& path, std::int64_t since, std::int64_t until,
+                                 const std::function<void(const Observation&)>& each);
+
+struct ObservationRows {
+    std::vector<Observation> rows;
+    std::string error;
+    bool ok() const { return error.empty(); }
+};
+
+// The same, collected: for tests and small windows.
+ObservationRows read_observations(const std::string& path, std::int64_t since, std::int64_t until);
+
+}  // namespace tlspolicy

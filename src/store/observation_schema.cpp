@@ -1,0 +1,189 @@
+// Schema versions and migrations of the observation database.
+#include "store/observation_schema.hpp"
+
+#include <sys/stat.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdio>
+
+namespace tlspolicy::store {
+namespace {
+
+// Each step takes the schema from to_version - 1 to to_version. To change the
+// schema, append a step (e.g. {2, "ALTER TABLE observations ADD COLUMN ..."});
+// never edit a released one: databases out there were made by it.
+struct Migration {
+    int to_version;
+    const char* sql;
+};
+constexpr std::array kMigrations{
+    Migration{1, R"(
+        CREATE TABLE observations (
+            id            INTEGER PRIMARY KEY,
+            time          INTEGER NOT NULL,   -- unix seconds
+            stage         TEXT NOT NULL,      -- mail | rcpt
+            queue_id      TEXT NOT NULL,
+            client        TEXT NOT NULL,
+            hostname      TEXT NOT NULL,
+            sender        TEXT NOT NULL,      -- '' for <>
+            sender_domain TEXT NOT NULL,
+            recipient     TEXT NOT NULL,
+            rules         TEXT NOT NULL,      -- as in the header's policy=
+            tls_version   TEXT NOT NULL,      -- as in the header's version=
+            cipher        TEXT NOT NULL,
+            cipher_bits   INTEGER NOT NULL,
+            alg_bits      INTEGER NOT NULL,
+            result        TEXT NOT NULL,      -- none | pass | fail
+            action        TEXT NOT NULL,      -- accept | tempfail | reject
+            would         TEXT NOT NULL       -- the same, as enforce mode would have done
+        );
+        CREATE INDEX observations_time ON observations(time);
+        CREATE INDEX observations_sender_domain ON observations(sender_domain);
+    )"},
+};
+
+enum class State { Empty, Current, Older, Newer, Foreign };
+
+struct Inspection {
+    State state = State::Foreign;
+    int version = 0;
+    std::string why;  // for Foreign
+};
+
+// Looks at the file without writing to it.
+Inspection inspect(sqlite3* db) {
+    Inspection in;
+    sqlite::Stmt s(db, "SELECT (SELECT application_id FROM pragma_application_id),"
+                       " (SELECT user_version FROM pragma_user_version),"
+                       " (SELECT count(*) FROM sqlite_master)");
+    if (!s.ok() || s.step() != SQLITE_ROW) {
+        in.why = sqlite::last_error(db);  // "file is not a database", typically
+        return in;
+    }
+    const auto app = s.integer(0), tables = s.integer(2);
+    in.version = static_cast<int>(s.integer(1));
+    if (app == kApplicationId && in.version > 0) {
+        in.state = in.version == schema_version() ? State::Current
+                   : in.version < schema_version() ? State::Older
+                                                   : State::Newer;
+    } else if ((app == 0 || app == kApplicationId) && in.version == 0 && tables == 0) {
+        in.state = State::Empty;
+    } else {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "application_id %#llx, user_version %d, %lld schema objects",
+                      static_cast<unsigned long long>(app), in.version, static_cast<long long>(tables));
+        in.why = buf;
+    }
+    return in;
+}
+
+std::string refusal(const std::string& path, const Inspection& in) {
+    if (in.state == State::Newer)
+        return path + ": observation database schema version " + std::to_string(in.version) +
+               " is newer than this tlspolicy-milter knows (" + std::to_string(schema_version()) +
+               "); a newer release wrote it. Upgrade tlspolicy-milter, or set [observations] database "
+               "to another file. The file was left unchanged.";
+    return path + ": not a tlspolicy-milter observation database (" + in.why +
+           "). Set [observations] database to another file, or move this one away. The file was left unchanged.";
+}
+
+// Applies the missing steps in one transaction, looking again inside it:
+// another process may have migrated the file meanwhile.
+bool migrate(sqlite3* db, const std::string& path, std::string* error) {
+    if (!sqlite::exec(db, "BEGIN IMMEDIATE", error)) return false;
+    Inspection in = inspect(db);
+    bool ok = in.state == State::Current;
+    if (in.state == State::Empty || in.state == State::Older) {
+        ok = true;
+        for (const Migration& m : kMigrations)
+            if (ok && m.to_version > in.version) ok = sqlite::exec(db, m.sql, error);
+        ok = ok && sqlite::exec(db, "PRAGMA application_id = " + std::to_string(kApplicationId) +
+                                        "; PRAGMA user_version = " + std::to_string(schema_version()),
+                                error);
+        if (!ok) *error = path + ": migrating the observation database failed: " + *error;
+    } else if (!ok) {
+        *error = refusal(path, in);
+    }
+    if (ok) ok = sqlite::exec(db, "COMMIT", error);
+    if (!ok) {
+        std::string ignored;
+        sqlite::exec(db, "ROLLBACK", &ignored);  // nothing of a failed migration stays
+    }
+    return ok;
+}
+
+constexpr int kBusyTimeoutMs = 5000;
+
+}  // namespace
+
+int schema_version() { return kMigrations.back().to_version; }
+
+sqlite::Db open_for_writing(const std::string& path, std::string* error) {
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error);
+    if (!db) {
+        *error = path + ": " + *error + "; does its directory exist, writable by this user?";
+        return nullptr;
+    }
+    sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+    // Refuse before any PRAGMA below writes to a file that is not ours.
+    Inspection in = inspect(db.get());
+    if (in.state == State::Newer || in.state == State::Foreign) {
+        *error = refusal(path, in);
+        return nullptr;
+    }
+    if (!sqlite::exec(db.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", error)) {
+        *error = path + ": " + *error;
+        return nullptr;
+    }
+    if (in.state != State::Current && !migrate(db.get(), path, error)) return nullptr;
+    return db;
+}
+
+sqlite::Db open_for_reading(const std::string& path, bool* empty, std::string* error) {
+    *empty = false;
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+        *error = path + ": no such file; the daemon creates it when [observations] database names it";
+        return nullptr;
+    }
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READONLY, error);
+    if (!db) {
+        *error = path + ": " + *error;
+        return nullptr;
+    }
+    sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+    Inspection in = inspect(db.get());
+    switch (in.state) {
+        case State::Current: return db;
+        case State::Empty: *empty = true; return db;
+        case State::Older:
+            *error = path + ": observation database schema version " + std::to_string(in.version) +
+                     " is older than this release reads (" + std::to_string(schema_version()) +
+                     "); start the daemon once, it migrates the file.";
+            return nullptr;
+        case State::Newer:
+        case State::Foreign: *error = refusal(path, in); return nullptr;
+    }
+    return nullptr;
+}
+
+std::string_view stage_text(Stage s) { return s == Stage::Rcpt ? "rcpt" : "mail"; }
+Stage parse_stage(std::string_view t) { return t == "rcpt" ? Stage::Rcpt : Stage::Mail; }
+
+TlsVersion parse_version(std::string_view name) {
+    for (auto v : {TlsVersion::None, TlsVersion::SSLv3, TlsVersion::TLSv1_0, TlsVersion::TLSv1_1,
+                   TlsVersion::TLSv1_2, TlsVersion::TLSv1_3})
+        if (header_name(v) == name) return v;
+    return TlsVersion::Unknown;
+}
+
+Result parse_result(std::string_view t) {
+    return t == "pass" ? Result::Pass : t == "fail" ? Result::Fail : Result::None;
+}
+
+Decision parse_decision(std::string_view t) {
+    return t == "reject" ? Decision::Reject : t == "tempfail" ? Decision::Tempfail : Decision::Accept;
+}
+
+}  // namespace tlspolicy::store

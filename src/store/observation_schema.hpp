@@ -1,0 +1,33 @@
+// The observation database on disk: its schema, how its version is recognised
+// (PRAGMA application_id marks the file as ours, PRAGMA user_version numbers
+// the schema), and how the writer and the reader open it. A file that is not
+// ours, or that a newer release wrote, is refused and never modified.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "store/observation.hpp"
+#include "store/sqlite.hpp"
+
+namespace tlspolicy::store {
+
+inline constexpr int kApplicationId = 0x544c5350;  // "TLSP"
+int schema_version();                              // the newest schema this build knows
+
+// For the writer: creates a new database, migrates an older one in one
+// transaction, refuses a foreign or newer one (null, *error says which file,
+// what is wrong and what to do). WAL journal, synchronous=NORMAL, busy timeout.
+sqlite::Db open_for_writing(const std::string& path, std::string* error);
+
+// For the reader: read-only; an empty (not yet created) database is fine and
+// reads as no rows, so *empty is set instead of an error.
+sqlite::Db open_for_reading(const std::string& path, bool* empty, std::string* error);
+
+// Column spellings, readable with the sqlite3 shell: the header's words.
+std::string_view stage_text(Stage s);  // "mail", "rcpt"
+Stage parse_stage(std::string_view text);
+TlsVersion parse_version(std::string_view header_name);  // "TLS1_2" -> TLSv1_2; unknown words: Unknown
+Result parse_result(std::string_view text);
+Decision parse_decision(std::string_view text);
+
+}  // namespace tlspolicy::store

@@ -1,0 +1,387 @@
+// The observation store: nothing lost while the queue has room, drops counted
+// and never waited for when it has none, retention, schema refusal, and disk
+// failures in the middle of a run.
+//
+// How the disk fails here, honestly and as root: chmod does not stop root, and
+// for anyone it does not stop writes through descriptors already open. So a
+// "full disk" is RLIMIT_FSIZE (the kernel refuses every write past the limit,
+// root included, through open descriptors too), and "the database went away"
+// is the file replaced by a directory, which no reopen can open.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "store/observation_reader.hpp"
+#include "store/observation_schema.hpp"
+#include "store/observation_store.hpp"
+
+namespace tlspolicy {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr auto kFast = 50ms;  // the slowest single enqueue we accept
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string tmpl = (fs::temp_directory_path() / "obs-store-XXXXXX").string();
+        path = mkdtemp(tmpl.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    std::string db() const { return (path / "observations.sqlite").string(); }
+};
+
+// What the logger callback was told, from the writer thread.
+struct Log {
+    std::mutex mu;
+    std::vector<std::string> lines;
+    std::function<void(std::string_view)> sink() {
+        return [this](std::string_view l) {
+            std::lock_guard lk(mu);
+            lines.emplace_back(l);
+        };
+    }
+    std::vector<std::string> get() {
+        std::lock_guard lk(mu);
+        return lines;
+    }
+};
+
+std::int64_t now() { return std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count(); }
+
+Observation obs(std::int64_t time, std::string sender = "a@acme.example") {
+    Observation o;
+    o.time = time;
+    o.queue_id = "4Q" + std::to_string(time);
+    o.client = "203.0.113.5";
+    o.hostname = "mail.acme.example";
+    o.sender = std::move(sender);
+    o.rules = "acme";
+    o.version = TlsVersion::TLSv1_2;
+    o.cipher = "ECDHE-RSA-AES128-GCM-SHA256";
+    o.cipher_bits = 128;
+    o.alg_bits = 128;
+    o.result = Result::Pass;
+    return o;
+}
+
+std::size_t rows(const std::string& db) {
+    ObservationRows r = read_observations(db, 0, now() + 86400);
+    EXPECT_TRUE(r.ok()) << r.error;
+    return r.rows.size();
+}
+
+std::string slurp(const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+TEST(ObservationStore, BurstOf2000IsWrittenWhole) {
+    TempDir dir;
+    Log log;
+    ObservationStore store({.path = dir.db()}, log.sink());
+    int accepted = 0;
+    for (int i = 0; i < 2000; ++i) accepted += store.enqueue(obs(now() - i, "s" + std::to_string(i) + "@x.example"));
+    store.flush();
+    EXPECT_EQ(accepted, 2000);
+    EXPECT_EQ(store.written(), 2000u);
+    EXPECT_EQ(store.dropped(), 0u);
+    EXPECT_EQ(store.failures(), 0u);
+    EXPECT_EQ(rows(dir.db()), 2000u);
+    EXPECT_TRUE(log.get().empty()) << log.get().front();
+}
+
+TEST(ObservationStore, EveryFieldRoundTrips) {
+    TempDir dir;
+    const std::int64_t t = now() - 3600;  // inside keep_days: retention would delete it otherwise
+    Observation want = obs(t, "billing@acme.example");
+    want.stage = Stage::Rcpt;
+    want.recipient = "hr@example.com";
+    want.rules = "acme,hr";
+    want.version = TlsVersion::TLSv1_0;
+    want.cipher = "ECDHE-RSA-AES256-SHA";
+    want.cipher_bits = 256;
+    want.alg_bits = 256;
+    want.result = Result::Fail;
+    want.action = Decision::Accept;
+    want.would = Decision::Tempfail;
+    {
+        ObservationStore store({.path = dir.db()}, nullptr);
+        Observation copy = want;
+        store.enqueue(std::move(copy));
+    }  // the destructor writes what is queued
+    ObservationRows r = read_observations(dir.db(), t, t);
+    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_EQ(r.rows.size(), 1u);
+    const Observation& got = r.rows[0];
+    EXPECT_EQ(got.time, want.time);
+    EXPECT_EQ(got.stage, want.stage);
+    EXPECT_EQ(got.queue_id, want.queue_id);
+    EXPECT_EQ(got.client, want.client);
+    EXPECT_EQ(got.hostname, want.hostname);
+    EXPECT_EQ(got.sender, want.sender);
+    EXPECT_EQ(got.recipient, want.recipient);
+    EXPECT_EQ(got.rules, want.rules);
+    EXPECT_EQ(got.version, want.version);
+    EXPECT_EQ(got.cipher, want.cipher);
+    EXPECT_EQ(got.cipher_bits, want.cipher_bits);
+    EXPECT_EQ(got.alg_bits, want.alg_bits);
+    EXPECT_EQ(got.result, want.result);
+    EXPECT_EQ(got.action, want.action);
+    EXPECT_EQ(got.would, want.would);
+}
+
+TEST(ObservationStore, FullQueueDropsAndCountsWithoutBlocking) {
+    TempDir dir;
+    std::promise<void> entered, release;
+    std::shared_future<void> released = release.get_future().share();
+    std::atomic<bool> first{true};
+    StoreOptions opt{.path = dir.db(), .capacity = 100};
+    opt.before_write = [&] {  // holds the writer inside its first batch
+        if (first.exchange(false)) {
+            entered.set_value();
+            released.wait();
+        }
+    };
+    ObservationStore store(opt, nullptr);
+    ASSERT_TRUE(store.enqueue(obs(now())));
+    entered.get_future().wait();
+
+    int accepted = 0, refused = 0;
+    auto slowest = std::chrono::nanoseconds::zero();
+    for (int i = 0; i < 1100; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        (store.enqueue(obs(now())) ? accepted : refused)++;
+        slowest = std::max(slowest, std::chrono::steady_clock::now() - t0);
+    }
+    EXPECT_EQ(accepted, 100) << "the queue holds its capacity";
+    EXPECT_EQ(refused, 1000);
+    EXPECT_EQ(store.dropped(), 1000u);
+    // The writer is stuck: an enqueue that waited for it would never have
+    // returned. Each takes microseconds; the bound leaves room for a busy CI
+    // machine preempting us.
+    EXPECT_LT(slowest, kFast) << "got " << std::chrono::duration<double, std::milli>(slowest).count() << " ms";
+
+    release.set_value();
+    store.flush();
+    EXPECT_EQ(store.written(), 101u);
+    EXPECT_EQ(rows(dir.db()), 101u);
+}
+
+TEST(ObservationStore, RetentionDeletesRowsOlderThanKeepDays) {
+    struct Case {
+        const char* name;
+        std::int64_t age_days;
+        bool kept;
+    };
+    const Case cases[] = {{"100 days old", 100, false}, {"91 days old", 91, false}, {"89 days old", 89, true},
+                          {"a day old", 1, true},        {"fresh", 0, true}};
+    TempDir dir;
+    const std::int64_t t = now();
+    {
+        ObservationStore store({.path = dir.db(), .keep_days = 90}, nullptr);
+        for (const Case& c : cases) store.enqueue(obs(t - c.age_days * 86400, c.name));
+    }
+    ObservationStore store({.path = dir.db(), .keep_days = 90}, nullptr);  // retention runs at start
+    store.enqueue(obs(t, "marker"));
+    store.flush();  // returns after the writer's first round, retention included
+    ObservationRows r = read_observations(dir.db(), 0, t + 1);
+    ASSERT_TRUE(r.ok()) << r.error;
+    for (const Case& c : cases) {
+        bool got = std::any_of(r.rows.begin(), r.rows.end(), [&](const Observation& o) { return o.sender == c.name; });
+        EXPECT_EQ(got, c.kept) << c.name << ": got kept=" << got << ", want " << c.kept;
+    }
+}
+
+// Writes a database that is not ours (or not ours to write) with the SQLite
+// API directly.
+void make_database(const std::string& path, const char* sql) {
+    std::string error;
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &error);
+    ASSERT_TRUE(db) << error;
+    ASSERT_TRUE(sqlite::exec(db.get(), sql, &error)) << error;
+}
+
+TEST(ObservationStore, RefusesForeignOrNewerDatabaseWithoutTouchingIt) {
+    struct Case {
+        const char* name;
+        const char* sql;  // nullptr: a text file
+        const char* want;
+    };
+    const Case cases[] = {
+        {"newer schema", "CREATE TABLE observations(x); PRAGMA application_id = 1414288208; PRAGMA user_version = 99",
+         "schema version 99 is newer than this tlspolicy-milter knows"},
+        {"another application", "CREATE TABLE mail(x); PRAGMA application_id = 4660; PRAGMA user_version = 1",
+         "not a tlspolicy-milter observation database"},
+        {"tables but no marks", "CREATE TABLE things(x)", "not a tlspolicy-milter observation database"},
+        {"not SQLite at all", nullptr, "not a tlspolicy-milter observation database"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        TempDir dir;
+        if (c.sql)
+            make_database(dir.db(), c.sql);
+        else
+            std::ofstream(dir.db()) << "these are my notes, not a database\n";
+        const std::string before = slurp(dir.db());
+        Log log;
+        {
+            ObservationStore store({.path = dir.db()}, log.sink());
+            store.enqueue(obs(now()));
+            store.flush();
+            EXPECT_EQ(store.written(), 0u);
+            EXPECT_EQ(store.dropped(), 1u);
+            EXPECT_GE(store.failures(), 1u);
+        }
+        auto lines = log.get();
+        ASSERT_EQ(lines.size(), 1u);
+        EXPECT_NE(lines[0].find(dir.db()), std::string::npos) << lines[0];
+        EXPECT_NE(lines[0].find(c.want), std::string::npos) << lines[0];
+        EXPECT_NE(lines[0].find("left unchanged"), std::string::npos) << lines[0];
+        EXPECT_EQ(slurp(dir.db()), before) << "the file was modified";
+        EXPECT_FALSE(fs::exists(dir.db() + "-wal"));
+
+        ObservationRows r = read_observations(dir.db(), 0, now());  // report refuses it the same way
+        EXPECT_NE(r.error.find(c.want), std::string::npos) << r.error;
+    }
+}
+
+TEST(ObservationStore, CreatesAndReopensItsOwnSchema) {
+    TempDir dir;
+    for (int round = 1; round <= 2; ++round) {
+        ObservationStore s({.path = dir.db()}, nullptr);
+        s.enqueue(obs(now()));
+        s.flush();
+        EXPECT_EQ(s.written(), 1u) << "round " << round;
+    }
+    EXPECT_EQ(rows(dir.db()), 2u);
+    std::string error;
+    sqlite::Db db = sqlite::open(dir.db(), SQLITE_OPEN_READONLY, &error);
+    ASSERT_TRUE(db) << error;
+    EXPECT_EQ(sqlite::query_int(db.get(), "PRAGMA user_version", -1), store::schema_version());
+    EXPECT_EQ(sqlite::query_int(db.get(), "PRAGMA application_id", -1), store::kApplicationId);
+    sqlite::Stmt mode(db.get(), "PRAGMA journal_mode");
+    ASSERT_EQ(mode.step(), SQLITE_ROW);
+    EXPECT_EQ(mode.text(0), "wal");
+}
+
+TEST(ObservationStore, AdoptsAnEmptySqliteFile) {
+    TempDir dir;
+    make_database(dir.db(), "PRAGMA page_size = 8192; VACUUM");  // SQLite's, but no schema: version 0
+    ObservationStore s({.path = dir.db()}, [](std::string_view l) { ADD_FAILURE() << l; });
+    s.enqueue(obs(now()));
+    s.flush();
+    EXPECT_EQ(s.written(), 1u);
+}
+
+// Enqueues `n` batches of 5 and times the slowest enqueue.
+std::chrono::nanoseconds batches(ObservationStore& store, int n) {
+    auto slowest = std::chrono::nanoseconds::zero();
+    for (int b = 0; b < n; ++b) {
+        for (int i = 0; i < 5; ++i) {
+            auto t0 = std::chrono::steady_clock::now();
+            store.enqueue(obs(now()));
+            slowest = std::max(slowest, std::chrono::steady_clock::now() - t0);
+        }
+        store.flush();
+    }
+    return slowest;
+}
+
+StoreOptions failing_options(const TempDir& dir) {
+    return {.path = dir.db(), .retry_interval = 20ms, .log_interval = std::chrono::hours(1)};
+}
+
+TEST(ObservationStore, DiskFullMidRunDropsLogsOnceAndRecovers) {
+    TempDir dir;
+    Log log;
+    ObservationStore store(failing_options(dir), log.sink());
+    batches(store, 2);
+    ASSERT_EQ(store.written(), 10u);
+
+    // Every write past 1 KiB now fails with EFBIG, as on a full disk.
+    rlimit old{};
+    getrlimit(RLIMIT_FSIZE, &old);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit tiny = old;
+    tiny.rlim_cur = 1024;
+    setrlimit(RLIMIT_FSIZE, &tiny);
+    auto slowest = batches(store, 20);
+    const auto written = store.written(), dropped = store.dropped(), failures = store.failures();
+    setrlimit(RLIMIT_FSIZE, &old);  // before any assertion can print
+    std::signal(SIGXFSZ, old_handler);
+
+    EXPECT_EQ(written, 10u);
+    EXPECT_EQ(dropped, 100u);
+    EXPECT_GE(failures, 1u);
+    EXPECT_LT(slowest, kFast);
+    auto lines = log.get();
+    ASSERT_EQ(lines.size(), 1u) << "one message per log interval";
+    EXPECT_NE(lines[0].find(dir.db() + ": writing observations failed"), std::string::npos) << lines[0];
+
+    std::this_thread::sleep_for(50ms);  // past retry_interval
+    batches(store, 1);
+    EXPECT_EQ(store.written(), 15u);
+    lines = log.get();
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_NE(lines[1].find("written again"), std::string::npos) << lines[1];
+    EXPECT_EQ(rows(dir.db()), 15u);
+}
+
+TEST(ObservationStore, DatabaseReplacedByDirectoryDropsUntilItIsBack) {
+    TempDir dir;
+    Log log;
+    ObservationStore store(failing_options(dir), log.sink());
+    batches(store, 2);
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(dir.db() + suffix);
+    fs::create_directory(dir.db());
+
+    auto slowest = batches(store, 20);
+    EXPECT_EQ(store.written(), 10u);
+    EXPECT_EQ(store.dropped(), 100u);
+    EXPECT_LT(slowest, kFast);
+    auto lines = log.get();
+    ASSERT_EQ(lines.size(), 1u) << "one message per log interval";
+    EXPECT_NE(lines[0].find(dir.db() + ": unable to open"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("removed or replaced"), std::string::npos) << lines[0];
+
+    fs::remove(dir.db());
+    std::this_thread::sleep_for(50ms);
+    batches(store, 1);
+    EXPECT_EQ(store.written(), 15u);
+    EXPECT_EQ(rows(dir.db()), 5u) << "a new database holds what came after";
+}
+
+TEST(ObservationStore, DatabaseRemovedIsRecreatedWithoutLoss) {
+    TempDir dir;
+    Log log;
+    ObservationStore store(failing_options(dir), log.sink());
+    batches(store, 2);
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(dir.db() + suffix);
+    batches(store, 1);
+    EXPECT_EQ(store.written(), 15u);
+    EXPECT_EQ(store.dropped(), 0u);
+    EXPECT_EQ(rows(dir.db()), 5u);
+    ASSERT_EQ(log.get().size(), 1u);
+    EXPECT_NE(log.get()[0].find("removed or replaced while open; reopened it"), std::string::npos) << log.get()[0];
+}
+
+}  // namespace
+}  // namespace tlspolicy

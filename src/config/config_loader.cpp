@@ -652,7 +652,12 @@ std::string Diagnostic::format() const {
     std::string out = file;
     if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
     out += warning ? ": warning: " : ": ";
-    return out + message;
+    out += message;
+    // Messages quote the file (toml++ quotes what it saw) and reload errors go
+    // to the log: one line, no control characters. UTF-8 the operator wrote stays.
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
 }
 
 }  // namespace tlspolicy

@@ -10,8 +10,9 @@ std::string sanitize_text(std::string_view in, std::size_t max) {
     out.reserve(std::min(in.size(), max));
     for (char c : in) {
         if (out.size() >= max) {
+            // The "..." mark counts against max too (all of it, when max < 3).
             out.resize(max >= 3 ? max - 3 : 0);
-            out += "...";
+            out.append(std::min<std::size_t>(max, 3), '.');
             break;
         }
         auto u = static_cast<unsigned char>(c);

@@ -235,7 +235,8 @@ sfsistat on_eom(SMFICTX* ctx) {
         std::string authserv = cfg.header.authserv_id;
         if (authserv.empty()) authserv = macro(ctx, "j");
         if (authserv.empty()) authserv = "localhost";
-        std::string_view queue_id = macro(ctx, "i");
+        // From the MTA, and it reaches the log lines below as is: cleaned first.
+        const std::string queue_id = sanitize_text(macro(ctx, "i"), kMaxToken);
 
         // Delete from the highest index down: each deletion renumbers the rest.
         for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {

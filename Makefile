@@ -125,15 +125,17 @@ $(BENCH_DIR)/policy_scale: tests/bench/policy_scale.cpp $(LIB)
 
 bench-tools: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter $(BENCH_DIR)/policy_scale
 
-# Milter protocol benchmark: (b) floor, (c) plain, ours annotate/enforce, unix and TCP.
+# Milter protocol benchmark: (b) floor, (c) plain, ours annotate/enforce, unix
+# and TCP, concurrency 1/32/512 (takes the benchmark lock itself).
 bench-protocol: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter
 	BUILD=$(BUILD) tests/bench/run-protocol-bench
 
 # 100,000-rule policy: load time, evaluation time, resident memory.
 bench-scale: $(BENCH_DIR)/policy_scale
-	$(BENCH_DIR)/policy_scale
+	flock /tmp/tlspolicy-bench.lock $(BENCH_DIR)/policy_scale
 
-# 200,000 messages and 1,000 held connections against tlspolicy-milter.
+# 200,000 messages and 1,000 held connections against tlspolicy-milter
+# (takes the benchmark lock itself).
 soak: $(BIN) $(BENCH_DIR)/milter_driver
 	BUILD=$(BUILD) tests/bench/soak
 
@@ -210,3 +212,24 @@ distcheck: dist
 	  if [ -n "$$left" ]; then echo "distcheck: uninstall left behind: $$left" >&2; exit 1; fi
 	rm -rf $(BUILD)/distcheck
 	@echo "distcheck: $(DIST).tar.gz builds, passes its unit tests, installs and uninstalls"
+
+# Fuzzing (tests/fuzz/README.md): libFuzzer targets, clang 14 with ASan and
+# UBSan, built into build-fuzz/ apart from the g++ build. fuzz-short runs each
+# target FUZZ_SECONDS (CI); one target longer:
+#   make -f tests/fuzz/fuzz.mk run T=milter FUZZ_SECONDS=600
+.PHONY: fuzz fuzz-short bench-postfix faults
+fuzz:
+	$(MAKE) -f tests/fuzz/fuzz.mk -j$$(nproc) all
+
+fuzz-short: fuzz
+	$(MAKE) -f tests/fuzz/fuzz.mk short
+
+# A real Postfix fed by postal, (a)-(e), and faults under Postfix load (root;
+# tests/bench/postal/, BENCHMARKS.md). Under the benchmark lock, so that no
+# other measurement runs at the same time.
+bench-postfix: $(BIN) $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter
+	@test -x /usr/sbin/postal || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postal
+	BUILD=$(BUILD) flock /tmp/tlspolicy-bench.lock tests/bench/postal/run-postfix-bench
+
+faults: $(BIN)
+	BUILD=$(BUILD) flock /tmp/tlspolicy-bench.lock tests/bench/postal/faults

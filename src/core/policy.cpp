@@ -34,6 +34,29 @@ void Policy::build_indexes() {
     hostname_index_ = {};
     sender_index_ = {};
     recipient_index_ = {};
+    // Sizes first, so that no table rehashes while 100,000 entries go in.
+    struct NameCounts {
+        std::size_t kind[3] = {};
+        void count(const std::vector<Entry>& entries) {
+            for (const Entry& e : entries) ++kind[static_cast<int>(e.kind)];
+        }
+        void reserve(NameIndex& index) const { index.reserve(kind[0], kind[1], kind[2]); }
+    } hostnames, senders, recipient_names;
+    std::size_t v4[33] = {}, v6[129] = {};
+    for (const Rule& rule : partners) {
+        for (const Cidr& c : rule.clients) ++(c.network.v4 ? v4 : v6)[c.prefix];
+        hostnames.count(rule.hostnames);
+        senders.count(rule.senders);
+    }
+    for (const Rule& rule : recipients) recipient_names.count(rule.recipients);
+    for (int p = 0; p <= 32; ++p)
+        if (v4[p]) client_index_.reserve(true, p, v4[p]);
+    for (int p = 0; p <= 128; ++p)
+        if (v6[p]) client_index_.reserve(false, p, v6[p]);
+    hostnames.reserve(hostname_index_);
+    senders.reserve(sender_index_);
+    recipient_names.reserve(recipient_index_);
+
     for (std::uint32_t r = 0; r < partners.size(); ++r) {
         const Rule& rule = partners[r];
         for (std::uint32_t i = 0; i < rule.clients.size(); ++i) client_index_.add(rule.clients[i], r, i);

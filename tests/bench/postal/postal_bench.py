@@ -185,6 +185,27 @@ def wait_for_quiet(limit=1.0, poll=30, max_wait=1200, out=sys.stdout):
         time.sleep(poll)
 
 
+def wait_idle(max_busy=15.0, window=3.0, max_wait=900, out=sys.stdout):
+    """With the test idle between runs: waits until the CPUs are less than
+    max_busy %% busy over `window` s (nobody else compiling or testing), for
+    up to max_wait s. Returns the busy %% last seen."""
+    start = time.monotonic()
+    said = False
+    while True:
+        b0, t0 = system_busy()
+        time.sleep(window)
+        b1, t1 = system_busy()
+        busy = 100.0 * (b1 - b0) / max(1, t1 - t0)
+        if busy < max_busy or time.monotonic() - start > max_wait:
+            if said:
+                print("      (CPUs %.0f%% busy: going on after %d s)" % (busy, time.monotonic() - start),
+                      file=out, flush=True)
+            return busy
+        if not said:
+            print("      (others keep the CPUs %.0f%% busy: waiting)" % busy, file=out, flush=True)
+            said = True
+
+
 class Postal:
     """Debian's postal: `threads` connections at a time, one message per
     connection (-c 1), every connection over STARTTLS (-s 100), bodies of
@@ -201,12 +222,13 @@ class Postal:
         self.argv = [POSTAL, "-p", str(port), "-t", str(threads), "-c", "1", "-s", "100",
                      "-m", str(max_kb), "-f", self.senders, "127.0.0.1", self.users]
         self.log_path = os.path.join(workdir, "postal-%d.log" % port)
+        self.workdir = workdir  # postal writes postal.log (every message sent) into its cwd
         self.proc = None
 
     def start(self):
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True, cwd=self.workdir)
         return self
 
     def stop(self):

@@ -76,7 +76,7 @@ std::string message_log_line(std::string_view queue_id, const SessionFacts& s, s
     out += result_name(m.result);
     out += " policy=" + m.rules;
     common(out, s, sender);
-    out += " rcpts=" + std::to_string(recipients);
+    if (recipients > 0) out += " rcpts=" + std::to_string(recipients);
     tls(out, s.tls);
     if (m.would_reply) out += " reply=" + quoted(m.would_reply->line());
     return out;

@@ -50,6 +50,17 @@ TEST(DecisionLog, MonitorMessageSaysWhatWouldHappen) {
               "reply=\"550 5.7.10 TLS required for acme.example (got plaintext)\"");
 }
 
+TEST(DecisionLog, NoRecipientCountWhenRcptWasNotSeen) {
+    // Without recipient rules the RCPT stage is not negotiated: the milter
+    // never learns how many recipients there are, so it must not say 0.
+    Policy p = make(Mode::Enforce);
+    SessionFacts s = make_session("192.0.2.1", "", {});
+    Verdict sender = decide_sender(p, s, "a@other.example");
+    EXPECT_EQ(message_log_line("4Q1", s, "a@other.example", 0, summarize(sender, {})),
+              "4Q1: stage=message action=accept result=none policy=default client=192.0.2.1 "
+              "hostname=unknown sender=<a@other.example> version=none cipher=none bits=0/0");
+}
+
 TEST(DecisionLog, HostileValuesStayOnOneLine) {
     Policy p = make(Mode::Enforce);
     SessionFacts s = make_session("192.0.2.1", "evil\r\nhost", {});

@@ -10,7 +10,7 @@ CONFIG_MK := build/config.mk
 
 # Goals that first install packages, then call make again: on a fresh machine
 # there is no autoconf yet to write build/config.mk with.
-BOOTSTRAP_GOALS := check check-asan demo deps
+BOOTSTRAP_GOALS := check check-asan demo deps fuzz fuzz-short
 ifeq ($(filter $(BOOTSTRAP_GOALS),$(MAKECMDGOALS)),)
 include $(CONFIG_MK)
 endif
@@ -219,6 +219,7 @@ distcheck: dist
 #   make -f tests/fuzz/fuzz.mk run T=milter FUZZ_SECONDS=600
 .PHONY: fuzz fuzz-short bench-postfix faults
 fuzz:
+	contrib/install-deps build
 	$(MAKE) -f tests/fuzz/fuzz.mk -j$$(nproc) all
 
 fuzz-short: fuzz

@@ -64,7 +64,7 @@ short: $(BINS)
 	    echo "== fuzz-$$t, $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/logs/$$t.log)"; \
 	    if $(MAKE) -f tests/fuzz/fuzz.mk --no-print-directory run T=$$t FUZZ_SECONDS=$(FUZZ_SECONDS) \
 	           >$(FUZZ_BUILD)/logs/$$t.log 2>&1; then \
-	        grep -E '^(#[0-9]+ +DONE|stat::(number_of_executed_units|new_units_added))' $(FUZZ_BUILD)/logs/$$t.log; \
+	        grep -E '^(#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|new_units_added))' $(FUZZ_BUILD)/logs/$$t.log; \
 	    else \
 	        tail -n 60 $(FUZZ_BUILD)/logs/$$t.log; echo "fuzz-$$t FAILED"; exit 1; \
 	    fi; \

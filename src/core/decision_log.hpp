@@ -23,7 +23,7 @@ std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, s
 
 // An accepted message at end of message: what was stamped, and in monitor
 // mode what enforcing would have done (action=would_reject reply="...").
-// recipients: how many RCPT TO the milter saw; 0 means the RCPT stage was not
+// recipients: how many RCPT TO the milter accepted; 0 means the RCPT stage was not
 // negotiated (no recipient rules), and then the line has no rcpts= field.
 std::string message_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                              std::size_t recipients, const MessageOutcome& m);

@@ -105,10 +105,6 @@ class NodeExporterScrape(unittest.TestCase):
         self.assertIsNone(metric(text, "node_textfile_scrape_error 1"), "the exporter could not parse our file")
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 STORE_POLICY = """
 [milter]
 mode = "monitor"
@@ -242,3 +238,7 @@ class ObservationStoreBehindPostfix(unittest.TestCase):
         self.assertGreaterEqual(after, 11, "the dropped count must rise")
         self.assertEqual(len(failures), 1, "logged once per interval (5 min), not per batch, in %.0f s:\n%s"
                          % (elapsed, "\n".join(failures)))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -160,6 +160,19 @@ bool valid_authserv_id(std::string_view s) {
            });
 }
 
+// Postfix allows several delimiter characters; letters, digits and address
+// syntax ('@', quotes, brackets) would split ordinary addresses.
+bool recipient_delimiter_ok(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (c <= ' ' || c >= 0x7f || alnum || std::string_view("@\"\\()<>[],;:").find(c) != std::string_view::npos ||
+            s.find(c) != i)
+            return false;
+    }
+    return true;
+}
+
 // Rule names go into the header's comma-separated policy= list and into logs.
 bool valid_rule_name(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) {
@@ -386,6 +399,9 @@ void Loader::apply_setting(const KeyDecl& k, const Node& v) {
         absolute_path(config_.milter.pidfile);
     } else if (key == "timeout") {
         config_.milter.timeout = static_cast<int>(v.integer);
+    } else if (key == "recipient_delimiter") {
+        if (recipient_delimiter_ok(text)) policy_->recipient_delimiter = text;
+        else error(v.pos, named + " may only hold punctuation characters, each once, like Postfix's recipient_delimiter");
     } else if (key == "name") {
         if (valid_header_name(text)) config_.header.name = text;
         else error(v.pos, "header " + named + " is not a header field name (printable ASCII, no spaces or ':')");

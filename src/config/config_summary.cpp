@@ -48,6 +48,9 @@ std::string setting_text(const Config& c, const KeyDecl& k) {
         if (key == "socket_mode") return octal(c.milter.socket_mode.value_or(0660));
         if (key == "pidfile") return c.milter.pidfile.empty() ? "(not set)" : c.milter.pidfile;
         if (key == "timeout") return std::to_string(c.milter.timeout) + " s";
+        if (key == "recipient_delimiter")
+            return c.policy->recipient_delimiter.empty() ? "(none: extensions are not stripped)"
+                                                          : toml_string(c.policy->recipient_delimiter);
     } else if (k.in(Section::Header)) {
         if (key == "name") return c.header.name;
         if (key == "authserv_id") return c.header.authserv_id.empty() ? "(not set: the MTA's name, macro j)" : c.header.authserv_id;

@@ -30,7 +30,7 @@ constexpr std::array<SectionDecl, 7> kSections{{
 }};
 
 // clang-format off
-constexpr std::array<KeyDecl, 26> kKeys{{
+constexpr std::array<KeyDecl, 27> kKeys{{
     // [milter]
     {only(Section::Milter), "socket", ValueType::String, {}, "\"unix:/run/tlspolicy-milter/milter.sock\"",
      "\"inet:8891@127.0.0.1\"", 0, 0, false,
@@ -45,6 +45,8 @@ constexpr std::array<KeyDecl, 26> kKeys{{
      "absolute path to write the process id to; default: none"},
     {only(Section::Milter), "timeout", ValueType::Integer, {}, "300", "300", 1, 86400, false,
      "seconds, libmilter I/O timeout"},
+    {only(Section::Milter), "recipient_delimiter", ValueType::String, {}, "\"+\"", "\"+-\"", 0, 0, false,
+     "characters that start an address extension at the MTA, like Postfix's recipient_delimiter"},
     // [header]
     {only(Section::Header), "name", ValueType::String, {}, "\"X-Transport-Security\"", "\"X-Transport-Security\"",
      0, 0, false, "the header field name"},

@@ -52,8 +52,64 @@ std::string normalize_address(std::string_view raw) {
     // RFC 5321 source route: "@relay1,@relay2:user@example.com".
     if (!a.empty() && a.front() == '@')
         if (auto colon = a.find(':'); colon != std::string_view::npos) a.remove_prefix(colon + 1);
-    if (!a.empty() && a.back() == '.') a.remove_suffix(1);
-    return lowercase(a);
+    // The MTA reads RFC 5322 syntax here and delivers "hr", "\"hr\"", "h\\r" and
+    // "hr(x)" alike: quotes and quoted pairs lose their quoting, comments and
+    // unquoted white space go. The domain follows the last unquoted '@'.
+    std::string out;
+    out.reserve(a.size());
+    std::size_t at = std::string::npos;
+    bool quoted = false;
+    int comment = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const char c = a[i];
+        if (c == '\\' && i + 1 < a.size()) {
+            ++i;
+            if (!comment) out += a[i];
+        } else if (comment) {
+            comment += c == '(' ? 1 : c == ')' ? -1 : 0;
+        } else if (quoted) {
+            if (c == '"') quoted = false;
+            else out += c;
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == '(') {
+            comment = 1;
+        } else if (c != ' ' && c != '\t') {
+            if (c == '@') at = out.size();
+            out += c;
+        }
+    }
+    if (at != std::string::npos)
+        while (out.size() > at + 1 && out.back() == '.') out.pop_back();  // "example.com." is example.com
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
+
+void address_forms(std::string_view address, std::string_view delimiters, std::vector<std::string>& out) {
+    std::string cur(address);
+    // Each step leaves a shorter address, or one with '@' where it had none:
+    // the loop ends within twice the address's length.
+    for (;;) {
+        out.push_back(cur);
+        const std::size_t at = cur.rfind('@');
+        const std::string_view local = std::string_view(cur).substr(0, at);
+        const std::string_view at_domain = at == std::string::npos ? std::string_view{} : std::string_view(cur).substr(at);
+        // Postfix splits at the first delimiter that is not the first character.
+        if (auto d = local.find_first_of(delimiters, 1); !delimiters.empty() && d != std::string_view::npos)
+            out.push_back(std::string(local.substr(0, d)).append(at_domain));
+        std::string next;
+        if (at != std::string::npos && local.find('@') != std::string_view::npos) {
+            next = local;  // "hr@d@relay": relay routes it to hr@d
+        } else if (auto p = local.rfind('%'); p != std::string_view::npos) {
+            next = local;  // the percent hack: "hr%d@relay" is hr@d
+            next[p] = '@';
+        } else if (auto b = local.find('!'); b != std::string_view::npos) {
+            next = std::string(local.substr(b + 1)) + "@" + std::string(local.substr(0, b));  // "d!hr" is hr@d
+        } else {
+            return;
+        }
+        cur = std::move(next);
+    }
 }
 
 std::string_view address_domain(std::string_view address) {
@@ -80,9 +136,18 @@ std::optional<Entry> parse_entry(std::string_view text, bool allow_address, std:
         if (at == 0)
             return fail("did you mean '" + std::string(text.substr(1)) + "' (that domain) or '." +
                         std::string(text.substr(1)) + "' (its subdomains)?");
+        if (text.front() == '@')
+            return fail("a source route never reaches the filter: write the address alone, '" +
+                        std::string(text.substr(text.find(':') + 1)) + "'");
         std::string domain = normalize_domain(text.substr(at + 1));
         if (auto why = domain_problem(domain); !why.empty()) return fail(why);
-        return Entry{EntryKind::Address, lowercase(text.substr(0, at)) + "@" + domain};
+        // The same canonical form as the envelope address it is compared with.
+        std::string local = normalize_address(text.substr(0, at));
+        if (local.empty()) return fail("the local part is empty");
+        if (local.find('@') != std::string::npos)
+            return fail("an address has one '@': write the mailbox it reaches, '" + local +
+                        "' (its other spellings are matched too)");
+        return Entry{EntryKind::Address, local + "@" + domain};
     }
     EntryKind kind = EntryKind::Domain;
     std::string_view domain_text = text;

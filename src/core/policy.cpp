@@ -75,13 +75,32 @@ void collect(std::vector<IndexHit>& hits, Selector selector, std::vector<Match>&
     hits.clear();
 }
 
-// File order, and within a rule the order of its selectors and entries.
+// File order, and within a rule the order of its selectors and entries; an
+// entry hit by several spellings of one address counts once.
 void order(std::vector<Match>& out, std::size_t from) {
-    std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end(), [](const Match& a, const Match& b) {
+    const auto first = out.begin() + static_cast<std::ptrdiff_t>(from);
+    std::sort(first, out.end(), [](const Match& a, const Match& b) {
         if (a.rule != b.rule) return a.rule < b.rule;
         if (a.selector != b.selector) return a.selector < b.selector;
         return a.entry < b.entry;
     });
+    out.erase(std::unique(first, out.end(),
+                          [](const Match& a, const Match& b) {
+                              return a.rule == b.rule && a.selector == b.selector && a.entry == b.entry;
+                          }),
+              out.end());
+}
+
+// Hits for every form of a normalized envelope address.
+void find_address(const NameIndex& index, std::string_view address, std::string_view delimiters,
+                  std::vector<IndexHit>& hits) {
+    thread_local std::vector<std::string> forms;
+    forms.clear();
+    address_forms(address, delimiters, forms);
+    for (const std::string& f : forms) {
+        if (f.find('@') == std::string::npos) index.find_local(f, hits);
+        else index.find(f, hits);
+    }
 }
 
 }  // namespace
@@ -99,7 +118,7 @@ void Policy::match_partners(const std::optional<IpAddress>& client, std::string_
         collect(hits, Selector::Hostname, out);
     }
     if (!sender.empty() && !sender_index_.empty()) {  // the null sender matches no entry
-        sender_index_.find(sender, hits);
+        find_address(sender_index_, sender, recipient_delimiter, hits);
         collect(hits, Selector::Sender, out);
     }
     order(out, from);
@@ -109,7 +128,7 @@ void Policy::match_recipients(std::string_view recipient, std::vector<Match>& ou
     const std::size_t from = out.size();
     thread_local std::vector<IndexHit> hits;
     if (recipient.empty() || recipient_index_.empty()) return;
-    recipient_index_.find(recipient, hits);
+    find_address(recipient_index_, recipient, recipient_delimiter, hits);
     collect(hits, Selector::Recipient, out);
     order(out, from);
 }

@@ -58,6 +58,9 @@ struct Rule {
 class Policy {
 public:
     Mode mode = Mode::Enforce;
+    // Characters that start an address extension at the MTA (Postfix
+    // recipient_delimiter, Sendmail "+detail"): "hr+x@" is matched as hr@.
+    std::string recipient_delimiter = "+";
     Rule defaults;                // name "default", kind Defaults
     std::vector<Rule> partners;
     std::vector<Rule> recipients;

@@ -82,6 +82,7 @@ void NameIndex::reserve(std::size_t domains, std::size_t subdomains, std::size_t
     exact_.reserve(domains);
     parents_.reserve(subdomains);
     addresses_.reserve(addresses);
+    locals_.reserve(addresses);
 }
 
 void NameIndex::add_to(KeyTable& table, std::string_view key, IndexHit hit) {
@@ -92,8 +93,16 @@ void NameIndex::add_to(KeyTable& table, std::string_view key, IndexHit hit) {
 }
 
 void NameIndex::add(const Entry& e, std::uint32_t rule, std::uint32_t entry) {
-    add_to(e.kind == EntryKind::Domain ? exact_ : e.kind == EntryKind::Subdomains ? parents_ : addresses_, e.key,
-           {rule, entry});
+    if (e.kind == EntryKind::Address) {
+        add_to(addresses_, e.key, {rule, entry});
+        add_to(locals_, e.key.substr(0, e.key.rfind('@')), {rule, entry});
+        return;
+    }
+    add_to(e.kind == EntryKind::Domain ? exact_ : parents_, e.key, {rule, entry});
+}
+
+void NameIndex::find_local(std::string_view local_part, std::vector<IndexHit>& out) const {
+    if (const KeyTable::Slot* slot = locals_.find(local_part)) more_.copy(*slot, out);
 }
 
 void NameIndex::find(std::string_view name, std::vector<IndexHit>& out) const {
@@ -104,6 +113,7 @@ void NameIndex::find(std::string_view name, std::vector<IndexHit>& out) const {
     if (auto at = name.rfind('@'); at != std::string_view::npos) {
         append(addresses_, name);
         domain = name.substr(at + 1);
+        if (domain.starts_with('[')) return find_local(name.substr(0, at), out);
     }
     if (domain.empty()) return;
     append(exact_, domain);

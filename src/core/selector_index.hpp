@@ -86,8 +86,13 @@ public:
     void reserve(std::size_t domains, std::size_t subdomains, std::size_t addresses);
     void add(const Entry& e, std::uint32_t rule, std::uint32_t entry);
     // `name` is a normalized address ("user@example.com") or a bare domain.
-    // Appends a hit for every entry that matches it.
+    // Appends a hit for every entry that matches it. An address whose domain is
+    // a literal ("hr@[192.0.2.1]") may reach any of our domains: its local part
+    // is looked up as find_local does.
     void find(std::string_view name, std::vector<IndexHit>& out) const;
+    // Hits for every address entry with this local part ("hr" hits hr@a, hr@b):
+    // an address without a domain gets one of ours from the MTA.
+    void find_local(std::string_view local_part, std::vector<IndexHit>& out) const;
     bool empty() const { return exact_.empty() && parents_.empty() && addresses_.empty(); }
 
 private:
@@ -95,6 +100,7 @@ private:
     KeyTable exact_;      // "example.com"
     KeyTable parents_;    // ".example.com", keyed "example.com"
     KeyTable addresses_;  // "user@example.com"
+    KeyTable locals_;     // the same entries, keyed "user"
     HitChains more_;
 };
 

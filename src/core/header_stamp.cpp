@@ -1,6 +1,8 @@
 // Building our header and recognising forged copies of it.
 #include "core/header_stamp.hpp"
 
+#include <algorithm>
+
 #include "core/sanitize.hpp"
 #include "core/text.hpp"
 
@@ -56,13 +58,48 @@ std::string header_value(std::string_view authserv_id, const TlsFacts& tls, cons
     return out;
 }
 
-bool claims_authserv_id(std::string_view value, std::string_view authserv_id) {
+namespace {
+
+// RFC 2045 token characters, and '/' (an authserv_id we accept may hold it).
+bool id_char(char c) {
+    return c > ' ' && c < 0x7f && std::string_view("()<>@,;:\\\"[]?=").find(c) == std::string_view::npos;
+}
+
+std::string canonical_id(std::string id) {
+    while (!id.empty() && id.back() == '.') id.pop_back();
+    for (char& c : id) c = ascii_lower(c);
+    return id;
+}
+
+}  // namespace
+
+std::string authserv_id_of(std::string_view v) {
     std::size_t i = 0;
-    while (i < value.size() && (value[i] == ' ' || value[i] == '\t' || value[i] == '\r' || value[i] == '\n')) ++i;
-    std::size_t end = value.find(';', i);
-    std::string_view id = value.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
-    while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.remove_suffix(1);
-    return iequals(id, authserv_id);
+    // CFWS: white space, line folding and comments, which nest and take quoted pairs.
+    for (int depth = 0; i < v.size(); ++i) {
+        const char c = v[i];
+        if (depth > 0 && c == '\\') ++i;
+        else if (c == '(') ++depth;
+        else if (depth > 0 && c == ')') --depth;
+        else if (depth == 0 && c != ' ' && c != '\t' && c != '\r' && c != '\n') break;
+    }
+    std::string id;
+    if (i < v.size() && v[i] == '"') {
+        for (++i; i < v.size() && v[i] != '"'; ++i) {
+            if (v[i] == '\\' && i + 1 < v.size()) ++i;
+            id += v[i];
+        }
+        // A quoted id holds what a token may; anything else is no id of ours.
+        if (!std::all_of(id.begin(), id.end(), id_char)) return {};
+    } else {
+        while (i < v.size() && id_char(v[i])) id += v[i++];
+    }
+    return canonical_id(std::move(id));
+}
+
+bool claims_authserv_id(std::string_view value, std::string_view authserv_id) {
+    const std::string ours = canonical_id(std::string(authserv_id));
+    return !ours.empty() && authserv_id_of(value) == ours;
 }
 
 }  // namespace tlspolicy

@@ -25,8 +25,15 @@ MessageOutcome summarize(const Verdict& sender, std::span<const Verdict> recipie
 std::string header_value(std::string_view authserv_id, const TlsFacts& tls, const Verdict& sender,
                          std::span<const Verdict> recipients);
 
-// True when an existing header value carries `authserv_id` as its first
-// token, i.e. claims to be ours (for strip_forged). Case-insensitive.
+// The authserv-id an existing header value opens with, read as RFC 8601
+// reads Authentication-Results: leading CFWS (white space, folding, nested
+// comments) skipped, a token or a quoted-string (quoting removed); what
+// follows (CFWS, a version number, ';') does not change it. In canonical
+// form: lower case, no trailing dot. "" when the value opens with none.
+std::string authserv_id_of(std::string_view header_value);
+
+// True when an existing header value claims to be ours (for strip_forged):
+// its authserv-id is `authserv_id`, in any case, quoting or padding.
 bool claims_authserv_id(std::string_view header_value, std::string_view authserv_id);
 
 }  // namespace tlspolicy

@@ -10,7 +10,7 @@
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CXX     ?= clang++-14
 FUZZ_SECONDS ?= 40
-TARGETS      := config facts sanitize milter
+TARGETS      := config facts sanitize milter authserv address
 
 FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CXXFLAGS_F := -std=c++20 -g -O1 -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
@@ -24,6 +24,8 @@ SRCS_facts    := $(POLICY_SRCS) tests/fuzz/fuzz_facts.cpp
 SRCS_sanitize := src/core/sanitize.cpp src/core/header_stamp.cpp src/core/verdict.cpp src/core/tls_version.cpp \
                  src/core/policy.cpp src/core/address.cpp src/core/ip_address.cpp src/core/selector_index.cpp \
                  src/core/profile.cpp tests/fuzz/fuzz_sanitize.cpp
+SRCS_authserv := $(SRCS_sanitize:tests/fuzz/fuzz_sanitize.cpp=tests/fuzz/fuzz_authserv.cpp)
+SRCS_address  := $(SRCS_sanitize:tests/fuzz/fuzz_sanitize.cpp=tests/fuzz/fuzz_address.cpp)
 # src/milter/log.cpp is replaced by log_probe.cpp, which checks every line.
 SRCS_milter   := $(POLICY_SRCS) src/stats/metrics.cpp src/milter/callbacks.cpp \
                  tests/fuzz/log_probe.cpp tests/fuzz/fuzz_milter.cpp

@@ -98,8 +98,33 @@ TEST(HeaderStamp, ClaimsAuthservId) {
         {"mx.example.com.evil; version=none", false},
         {"other.example; version=none", false},
         {"", false},
+        // RFC 8601 spellings of the same authserv-id (issue 10, item 2).
+        {"mx.example.com (comment); version=TLS1_3", true},
+        {"(lead) mx.example.com; version=TLS1_3", true},
+        {"(nested (comment) \\) here) mx.example.com; x", true},
+        {"mx.example.com 1; version=TLS1_3", true},
+        {"mx.example.com\r\n\t1 ; version=TLS1_3", true},
+        {"\"mx.example.com\"; version=TLS1_3", true},
+        {"\"MX.example.com\" 1; version=TLS1_3", true},
+        {"\"mx.exam\\ple.com\"; version=TLS1_3", true},
+        {"mx.example.com.; version=TLS1_3", true},
+        {"mx.example.com..; version=TLS1_3", true},
+        {"mx.example.com;version=TLS1_3", true},
+        {"mx.example.com:1; x", true},
+        // Foreign ids stay.
+        {"mx.example.com.evil.example; version=none", false},
+        {"mx.example.co; version=none", false},
+        {"mx.example.comm; version=none", false},
+        {"xmx.example.com; version=none", false},
+        {"\"mx.example.com x\"; version=none", false},
+        {"\"mx.example.com; version=none", false},
+        {"(mx.example.com) other.example; x", false},
+        {"(unclosed mx.example.com; x", false},
+        {"; mx.example.com", false},
     };
     for (const auto& c : cases) EXPECT_EQ(claims_authserv_id(c.value, "mx.example.com"), c.want) << "'" << c.value << "'";
+    EXPECT_TRUE(claims_authserv_id("mx.example.com; x", "MX.Example.com."));  // our id as configured
+    EXPECT_FALSE(claims_authserv_id("; x", ""));
 }
 
 }  // namespace

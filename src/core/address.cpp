@@ -38,6 +38,14 @@ std::string domain_problem(std::string_view d) {
     return {};
 }
 
+// "hr@example.com." is hr@example.com: the domain (after the last '@') loses
+// its trailing dots, however the '@' was written.
+void strip_root_dots(std::string& address) {
+    const std::size_t at = address.rfind('@');
+    if (at == std::string::npos) return;
+    while (address.size() > at + 1 && address.back() == '.') address.pop_back();
+}
+
 }  // namespace
 
 std::string normalize_domain(std::string_view raw) {
@@ -54,10 +62,9 @@ std::string normalize_address(std::string_view raw) {
         if (auto colon = a.find(':'); colon != std::string_view::npos) a.remove_prefix(colon + 1);
     // The MTA reads RFC 5322 syntax here and delivers "hr", "\"hr\"", "h\\r" and
     // "hr(x)" alike: quotes and quoted pairs lose their quoting, comments and
-    // unquoted white space go. The domain follows the last unquoted '@'.
+    // unquoted white space go.
     std::string out;
     out.reserve(a.size());
-    std::size_t at = std::string::npos;
     bool quoted = false;
     int comment = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -75,12 +82,10 @@ std::string normalize_address(std::string_view raw) {
         } else if (c == '(') {
             comment = 1;
         } else if (c != ' ' && c != '\t') {
-            if (c == '@') at = out.size();
             out += c;
         }
     }
-    if (at != std::string::npos)
-        while (out.size() > at + 1 && out.back() == '.') out.pop_back();  // "example.com." is example.com
+    strip_root_dots(out);
     for (char& c : out) c = ascii_lower(c);
     return out;
 }
@@ -108,6 +113,7 @@ void address_forms(std::string_view address, std::string_view delimiters, std::v
         } else {
             return;
         }
+        strip_root_dots(next);
         cur = std::move(next);
     }
 }

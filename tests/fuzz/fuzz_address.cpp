@@ -44,13 +44,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto at = a.rfind('@');
     if (at == std::string::npos) return 0;
     const std::string local = a.substr(0, at), domain = a.substr(at + 1);
-    if (!simple_local(local) || parse_entry(domain, false, nullptr) == std::nullopt) return 0;
+    const auto domain_entry = parse_entry(domain, false, nullptr);
+    const auto entry = parse_entry(a, true, nullptr);
+    if (!simple_local(local) || !domain_entry || domain_entry->kind != EntryKind::Domain || !entry) return 0;
     Policy p;
     p.recipient_delimiter = delimiters;
     Rule r;
     r.name = "protected";
     r.kind = RuleKind::Recipient;
-    r.recipients.push_back(*parse_entry(a, true, nullptr));
+    r.recipients.push_back(*entry);
     p.recipients.push_back(std::move(r));
     p.build_indexes();
     std::vector<std::string> spellings = {

@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     // Other ids are not ours: longer, shorter, or ours inside a comment.
     for (const std::string& foreign : {id + "x" + tail, id + ".evil.example" + tail, "x" + id + tail,
-                                       "(" + id + ") other" + tail, "\"" + id + " x\"" + tail}) {
+                                       "(" + id + ") x" + id + tail, "\"" + id + " x\"" + tail}) {
         require(!claims_authserv_id(foreign, id), "a foreign header was taken for ours", foreign);
     }
     if (canon.size() > 1)

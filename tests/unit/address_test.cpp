@@ -37,6 +37,7 @@ TEST(Address, Normalizes) {
         {"<HR@DEST.TEST..>", "hr@dest.test", "dest.test"},
         {"<\"a@b\"@c.test>", "a@b@c.test", "c.test"},
         {"<hr@[192.0.2.1]>", "hr@[192.0.2.1]", "[192.0.2.1]"},
+        {"<\"hr@dest.test.\">", "hr@dest.test", "dest.test"},
     };
     for (const auto& c : cases) {
         std::string got = normalize_address(c.raw);
@@ -61,6 +62,7 @@ TEST(Address, Forms) {
         {"dest.test!hr@relay.test", "+", {"dest.test!hr@relay.test", "hr@dest.test"}},
         {"dest.test!hr", "+", {"dest.test!hr", "hr@dest.test"}},
         {"hr@dest.test@relay.test", "+", {"hr@dest.test@relay.test", "hr@dest.test"}},
+        {"hr%dest.test.@relay.test", "+", {"hr%dest.test.@relay.test", "hr@dest.test"}},
         {"hr+x%dest.test@relay.test", "+", {"hr+x%dest.test@relay.test", "hr@relay.test", "hr+x@dest.test", "hr@dest.test"}},
         {"hr", "+", {"hr"}},
         {"hr+x", "+", {"hr+x", "hr"}},
@@ -98,6 +100,7 @@ TEST(Address, ProtectedRecipientMatchesEverySpelling) {
         {"<\"hr+x\"@dest.test>", "hr"},
         {"<hr%dest.test@dest.test>", "hr"},
         {"<hr%dest.test@other.test>", "hr"},
+        {"<hr%dest.test.@other.test>", "hr"},
         {"<dest.test!hr@dest.test>", "hr"},
         {"<\"hr@dest.test\"@relay.test>", "hr"},
         {"<hr>", "hr"},

@@ -26,6 +26,7 @@
 #include "milter/callbacks.hpp"
 #include "milter/log.hpp"
 #include "milter/snapshot.hpp"
+#include "milter/tcp_tuning.hpp"
 #include "stats/stats_file.hpp"
 #include "store/observation_store.hpp"
 
@@ -263,6 +264,7 @@ int run_daemon(const DaemonOptions& options) {
     std::thread(signal_loop, o.config_path, StopInfo{pidfile, path, std::min(ms.timeout, 10)}).detach();
     std::thread(stats_loop).detach();
 
+    tune_tcp_connections();  // inet: and inet6: sockets only; see tcp_tuning.cpp
     log::info("starting on " + socket + ", " + describe(*r.config));
     int rc = smfi_main();  // returns only when libmilter fails or is stopped
     log::error("libmilter stopped (smfi_main returned " + std::to_string(rc) + ")");

@@ -1,0 +1,105 @@
+"""The milter's side of a TCP milter connection is tuned (issue 12): the
+socket libmilter accepts has TCP_NODELAY, so our replies are never held back
+by Nagle waiting for the MTA's delayed ACK. Read from the running daemon's
+own descriptor (pidfd_getfd), not inferred from timings. Unix sockets are
+left alone."""
+
+import ctypes
+import os
+import shutil
+import socket
+import struct
+import tempfile
+import time
+import unittest
+
+from milter_fixture import Milter
+
+POLICY = """
+[defaults]
+require_tls = true
+action = "reject"
+"""
+
+SYS_PIDFD_OPEN, SYS_PIDFD_GETFD = 434, 438
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def steal_fd(pid, fd):
+    """A duplicate of another process's descriptor (Linux >= 5.6, root)."""
+    pidfd = libc.syscall(SYS_PIDFD_OPEN, pid, 0)
+    if pidfd < 0:
+        raise OSError(ctypes.get_errno(), "pidfd_open")
+    try:
+        dup = libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0)
+        if dup < 0:
+            raise OSError(ctypes.get_errno(), "pidfd_getfd")
+        return dup
+    finally:
+        os.close(pidfd)
+
+
+def peer_socket_of(pid, local_port):
+    """The daemon's descriptor for the TCP connection whose far end is our
+    local_port (matched by inode through /proc/net/tcp)."""
+    inode = None
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        f = line.split()
+        if int(f[2].split(":")[1], 16) == local_port:  # rem_address is our port
+            inode = f[9]
+    if inode is None:
+        return None
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == "socket:[%s]" % inode:
+                return int(fd)
+        except OSError:
+            pass
+    return None
+
+
+def optneg():
+    """SMFIC_OPTNEG as Postfix 3.7 sends it: version 6, every action and protocol bit."""
+    body = b"O" + struct.pack(">III", 6, 0x1FF, 0x1FFFFF)
+    return struct.pack(">I", len(body)) + body
+
+
+class TcpTuning(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="tpm-e2e-tcp.")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def test_accepted_tcp_socket_has_nodelay(self):
+        m = Milter(self.dir, POLICY).start()
+        try:
+            port = int(m.socket.split(":")[1].split("@")[0])
+            with socket.create_connection(("127.0.0.1", port)) as c:
+                c.sendall(optneg())
+                c.settimeout(10)
+                self.assertEqual(c.recv(1)[:1] != b"", True, "no negotiation reply")
+                pid = m.proc.proc.pid
+                fd = None
+                for _ in range(100):
+                    fd = peer_socket_of(pid, c.getsockname()[1])
+                    if fd is not None:
+                        break
+                    time.sleep(0.05)
+                self.assertIsNotNone(fd, "the daemon's end of the connection was not found")
+                dup = steal_fd(pid, fd)
+                try:
+                    s = socket.socket(fileno=dup)
+                    try:
+                        self.assertEqual(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY), 1,
+                                         "the milter's accepted TCP socket still runs Nagle")
+                    finally:
+                        s.detach()
+                finally:
+                    os.close(dup)
+        finally:
+            m.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -27,8 +27,9 @@ std::optional<Action> parse_action(std::string_view text);
 std::string_view mode_name(Mode m);
 std::optional<Mode> parse_mode(std::string_view text);
 
-// What a rule demands of a session. Everything but require_tls applies to TLS
-// sessions only; require_tls alone decides plaintext.
+// What a rule demands of a session. The cipher requirements apply to TLS
+// sessions only; require_tls decides plaintext. A client certificate
+// requirement fails in plaintext too: no certificate comes without TLS.
 struct Requirements {
     bool require_tls = false;
     std::optional<TlsVersion> min_version;
@@ -36,8 +37,12 @@ struct Requirements {
     CipherListPtr ciphers;        // TLS <= 1.2 sessions; null: no requirement
     CipherListPtr ciphersuites;   // TLS 1.3 sessions; null: no requirement
     const Profile* profile = nullptr;
+    bool require_client_cert = false;       // implied by cert_subjects and cert_issuers
+    std::vector<Entry> cert_subjects;       // subject CN, domain conventions; empty: any
+    std::vector<std::string> cert_issuers;  // issuer CN as written, exact but for case; empty: any
     bool empty() const {
-        return !require_tls && !min_version && !min_cipher_bits && !ciphers && !ciphersuites && !profile;
+        return !require_tls && !min_version && !min_cipher_bits && !ciphers && !ciphersuites && !profile &&
+               !require_client_cert;
     }
 };
 

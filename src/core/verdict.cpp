@@ -5,6 +5,7 @@
 
 #include "core/address.hpp"
 #include "core/sanitize.hpp"
+#include "core/text.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -26,10 +27,55 @@ bool version_at_least(const TlsFacts& tls, TlsVersion min) {
 
 bool allowed(const CipherListPtr& list, const TlsFacts& tls) { return list && list->allows(tls.cipher); }
 
+std::string entry_text(const Entry& e) { return (e.kind == EntryKind::Subdomains ? "." : "") + e.key; }
+const std::string& entry_text(const std::string& s) { return s; }
+
+// "a", "a or b", "a, b or c", "a, b, c or 2 more": reply texts stay short.
+template <class T>
+std::string name_list(const std::vector<T>& names) {
+    std::string out;
+    const std::size_t shown = names.size() > 3 ? 3 : names.size();
+    for (std::size_t i = 0; i < shown; ++i) {
+        if (i > 0) out += (i + 1 == shown && names.size() == shown) ? " or " : ", ";
+        out += entry_text(names[i]);
+    }
+    if (names.size() > shown) out += " or " + std::to_string(names.size() - shown) + " more";
+    return out;
+}
+
+bool subject_allowed(const std::vector<Entry>& subjects, std::string_view cn) {
+    const std::string name = normalize_domain(cn);
+    for (const Entry& e : subjects) {
+        if (e.kind == EntryKind::Domain && name == e.key) return true;
+        if (e.kind == EntryKind::Subdomains && name.size() > e.key.size() && name.ends_with(e.key) &&
+            name[name.size() - e.key.size() - 1] == '.')
+            return true;
+    }
+    return false;
+}
+
+bool issuer_allowed(const std::vector<std::string>& issuers, std::string_view cn) {
+    for (const std::string& i : issuers)
+        if (iequals(i, cn)) return true;
+    return false;
+}
+
+// The certificate requirements: verified first; the names only of a
+// certificate that verified (the MTA vouches for nothing else).
+void judge_cert(const Requirements& req, const ClientCert& cert, std::vector<CheckResult>& out) {
+    if (!req.require_client_cert) return;
+    const bool verified = cert.status == CertStatus::Verified;
+    out.push_back({Check::ClientCert, verified});
+    if (!verified) return;
+    if (!req.cert_subjects.empty()) out.push_back({Check::CertSubject, subject_allowed(req.cert_subjects, cert.subject_cn)});
+    if (!req.cert_issuers.empty()) out.push_back({Check::CertIssuer, issuer_allowed(req.cert_issuers, cert.issuer_cn)});
+}
+
 // Appends the requirements of `req` that apply to this session, each judged.
 void judge(const Requirements& req, const TlsFacts& tls, std::vector<CheckResult>& out) {
     if (!tls.encrypted()) {
         if (req.require_tls) out.push_back({Check::RequireTls, false});
+        judge_cert(req, ClientCert{}, out);
         return;
     }
     const bool tls13 = tls.version == TlsVersion::TLSv1_3;
@@ -42,6 +88,7 @@ void judge(const Requirements& req, const TlsFacts& tls, std::vector<CheckResult
         out.push_back({Check::ProfileVersion, version_at_least(tls, req.profile->min_version)});
         out.push_back({Check::ProfileCiphers, allowed(profile_list(*req.profile, tls), tls)});
     }
+    judge_cert(req, tls.cert, out);
 }
 
 RuleOutcome judge_rule(const Rule& rule, const TlsFacts& tls) {
@@ -130,6 +177,9 @@ std::string_view check_name(Check check) {
         case Check::Ciphersuites: return "ciphersuites";
         case Check::ProfileVersion: return "profile (version)";
         case Check::ProfileCiphers: return "profile (cipher)";
+        case Check::ClientCert: return "require_client_cert";
+        case Check::CertSubject: return "cert_subjects";
+        case Check::CertIssuer: return "cert_issuers";
     }
     return "?";
 }
@@ -146,6 +196,9 @@ std::string wanted_text(const Rule& rule, Check check) {
             return std::string(human_name(q.profile->min_version)) + " or newer (profile " +
                    std::string(q.profile->name) + ")";
         case Check::ProfileCiphers: return "a cipher of profile " + std::string(q.profile->name);
+        case Check::ClientCert: return "verified client certificate";
+        case Check::CertSubject: return "client certificate for " + name_list(q.cert_subjects);
+        case Check::CertIssuer: return "client certificate issued by " + name_list(q.cert_issuers);
     }
     return "?";
 }
@@ -162,6 +215,16 @@ std::string got_text(const TlsFacts& tls, Check check) {
         case Check::Ciphers:
         case Check::Ciphersuites:
         case Check::ProfileCiphers: return tls.cipher.empty() ? "no cipher name" : tls.cipher;
+        case Check::ClientCert:
+            switch (tls.cert.status) {
+                case CertStatus::None: return "none";
+                case CertStatus::Unverified: return "an unverified certificate";
+                case CertStatus::Unknown: return "no verified certificate";
+                case CertStatus::Verified: return "a verified certificate";
+            }
+            return "?";
+        case Check::CertSubject: return "CN=" + (tls.cert.subject_cn.empty() ? "(none)" : tls.cert.subject_cn);
+        case Check::CertIssuer: return "issuer CN=" + (tls.cert.issuer_cn.empty() ? "(none)" : tls.cert.issuer_cn);
     }
     return "?";
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/cipher_info.hpp"
+#include "core/client_cert.hpp"
 #include "core/ip_address.hpp"
 #include "core/policy.hpp"
 #include "core/tls_version.hpp"
@@ -23,6 +24,7 @@ struct TlsFacts {
     int cipher_bits = 0;                    // {cipher_bits}: bits in use
     int alg_bits = 0;                       // {alg_bits} or the cipher table; 0: unknown
     CipherInfo cipher_info;                 // from the cipher table
+    ClientCert cert;                        // what the MTA says of the client's certificate
     bool encrypted() const { return version != TlsVersion::None; }
 };
 
@@ -43,7 +45,10 @@ SessionFacts make_session(std::string_view client_address, std::string_view host
 TlsFacts make_tls_facts(std::string_view version, std::string_view cipher, std::string_view cipher_bits,
                         std::string_view alg_bits, const CipherInfo& info);
 
-enum class Check : std::uint8_t { RequireTls, MinVersion, MinCipherBits, Ciphers, Ciphersuites, ProfileVersion, ProfileCiphers };
+enum class Check : std::uint8_t {
+    RequireTls, MinVersion, MinCipherBits, Ciphers, Ciphersuites, ProfileVersion, ProfileCiphers,
+    ClientCert, CertSubject, CertIssuer,
+};
 
 struct CheckResult {
     Check check;

@@ -6,10 +6,7 @@
 // holds them to the same output.
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <deque>
 #include <optional>
 #include <span>
@@ -18,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "config/config_loader_internal.hpp"
+#include "config/policy_file.hpp"
 #include "config/schema.hpp"
 #include "config/toml_document.hpp"
 #include "core/address.hpp"
@@ -627,24 +625,12 @@ LoadResult load_config_text(std::string_view text, const std::string& path) {
 }
 
 LoadResult load_config_file(const std::string& path) {
-    auto failed = [&](const char* what) {
-        LoadResult result;
-        result.diagnostics.push_back({path, 0, 0, std::string(what) + ": " + std::strerror(errno), false});
-        return result;
-    };
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return failed("cannot open");
     std::string text;
-    if (std::fseek(f, 0, SEEK_END) == 0) {
-        if (long size = std::ftell(f); size > 0) text.reserve(static_cast<std::size_t>(size));
-        std::rewind(f);
+    if (std::optional<Diagnostic> problem = read_policy_file(path, text)) {
+        LoadResult result;
+        result.diagnostics.push_back(std::move(*problem));
+        return result;
     }
-    char buf[1 << 16];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    const bool bad = std::ferror(f);
-    std::fclose(f);
-    if (bad) return failed("cannot read");
     return load_config_text(text, path);
 }
 

@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "config/config_loader_internal.hpp"
+#include "config/policy_checks.hpp"
 #include "config/policy_file.hpp"
 #include "config/schema.hpp"
 #include "config/toml_document.hpp"
@@ -143,11 +144,6 @@ std::optional<int> parse_octal_mode(std::string_view s) {
         mode = mode * 8 + (c - '0');
     }
     return mode;
-}
-
-// RFC 5322 field name: printable ASCII except ':'.
-bool valid_header_name(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f && c != ':'; });
 }
 
 // The authserv-id goes into the header as one token (see sanitize_token).
@@ -377,6 +373,8 @@ void Loader::apply_setting(const KeyDecl& k, const Node& v) {
         else bad_choice(k, v, k.choices);
     } else if (key == "user") {
         config_.milter.user = text;
+        config_.milter.user_line = v.pos.line;
+        config_.milter.user_column = v.pos.column;
     } else if (key == "socket_mode") {
         if (auto m = parse_octal_mode(text)) config_.milter.socket_mode = *m;
         else error(v.pos, named + " is not an octal mode like \"0660\"");
@@ -385,8 +383,8 @@ void Loader::apply_setting(const KeyDecl& k, const Node& v) {
     } else if (key == "timeout") {
         config_.milter.timeout = static_cast<int>(v.integer);
     } else if (key == "name") {
-        if (valid_header_name(text)) config_.header.name = text;
-        else error(v.pos, "header " + named + " is not a header field name (printable ASCII, no spaces or ':')");
+        if (std::string why = header_name_problem(text); !why.empty()) error(v.pos, std::move(why));
+        else config_.header.name = text;
     } else if (key == "authserv_id") {
         if (valid_authserv_id(text)) config_.header.authserv_id = text;
         else error(v.pos, named + " may only contain letters, digits, '.', '-', '_', '+' and '/'");
@@ -508,6 +506,8 @@ void Loader::finish_rule(Section section, RuleBuild& b, Pos where) {
         if (const Node* d = default_value(k)) apply_rule_key(b, k, *d);
     }
     Rule& r = b.rule;
+    if (diagnostics_.size() == b.errors_before)  // a misspelt require_tls is reported as such
+        if (std::string w = plaintext_passes_warning(r); !w.empty()) warning(where, std::move(w));
     if (section == Section::Defaults) {
         policy_->defaults = std::move(r);
         return;

@@ -14,8 +14,13 @@ namespace tlspolicy {
 namespace {
 
 struct Reserved {
-    std::string_view name;
+    std::string_view name;  // "Content-*": every name with that prefix
     std::string_view what;
+    bool matches(std::string_view header) const {
+        if (!name.ends_with('*')) return iequals(header, name);
+        const std::string_view prefix = name.substr(0, name.size() - 1);
+        return header.size() > prefix.size() && iequals(header.substr(0, prefix.size()), prefix);
+    }
 };
 
 // Fields whose meaning belongs to the author, the MTAs on the way or a
@@ -37,28 +42,16 @@ constexpr std::array kReserved{
     Reserved{"Subject", "an RFC 5322 informational field"},
     Reserved{"Comments", "an RFC 5322 informational field"},
     Reserved{"Keywords", "an RFC 5322 informational field"},
-    Reserved{"Resent-Date", "an RFC 5322 resent field"},
-    Reserved{"Resent-From", "an RFC 5322 resent field"},
-    Reserved{"Resent-Sender", "an RFC 5322 resent field"},
-    Reserved{"Resent-To", "an RFC 5322 resent field"},
-    Reserved{"Resent-Cc", "an RFC 5322 resent field"},
-    Reserved{"Resent-Bcc", "an RFC 5322 resent field"},
-    Reserved{"Resent-Message-ID", "an RFC 5322 resent field"},
+    Reserved{"Resent-*", "an RFC 5322 resent field"},
     Reserved{"Return-Path", "an RFC 5322 trace field"},
     Reserved{"Received", "an RFC 5322 trace field"},
     Reserved{"Received-SPF", "a trace field (RFC 7208)"},
     Reserved{"Delivered-To", "a trace field"},
     Reserved{"MIME-Version", "a MIME field"},
-    Reserved{"Content-Type", "a MIME field"},
-    Reserved{"Content-Transfer-Encoding", "a MIME field"},
-    Reserved{"Content-ID", "a MIME field"},
-    Reserved{"Content-Description", "a MIME field"},
-    Reserved{"Content-Disposition", "a MIME field"},
+    Reserved{"Content-*", "a MIME field"},
     Reserved{"DKIM-Signature", "a signature field (RFC 6376)"},
     Reserved{"DomainKey-Signature", "a signature field"},
-    Reserved{"ARC-Seal", "an ARC field (RFC 8617)"},
-    Reserved{"ARC-Message-Signature", "an ARC field (RFC 8617)"},
-    Reserved{"ARC-Authentication-Results", "an ARC field (RFC 8617)"},
+    Reserved{"ARC-*", "an ARC field (RFC 8617)"},
     Reserved{"Authentication-Results", "the authentication results field (RFC 8601), which other filters on this host write"},
 };
 
@@ -84,7 +77,7 @@ std::string header_name_problem(std::string_view name) {
         !std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f && c != ':'; }))
         return "header name " + quoted + " is not a header field name (printable ASCII, no spaces or ':')";
     for (const Reserved& r : kReserved)
-        if (iequals(name, r.name))
+        if (r.matches(name))
             return "header name " + quoted + " is " + std::string(r.what) +
                    ": the milter would add its own and, with strip_forged, remove others; "
                    "choose a name of its own, such as \"X-Transport-Security\"";

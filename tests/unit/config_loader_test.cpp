@@ -360,6 +360,10 @@ const ErrorCase kErrorCases[] = {
     {"HeaderNameThatIsASignature", "[header]\nname = \"dkim-signature\"\n",
      {"t.toml:2:8: header name 'dkim-signature' is a signature field (RFC 6376): the milter would add its own and, "
       "with strip_forged, remove others; choose a name of its own, such as \"X-Transport-Security\""}},
+    {"HeaderNameWithAReservedPrefix", "[header]\nname = \"arc-seal\"\n",
+     {"t.toml:2:8: header name 'arc-seal' is an ARC field (RFC 8617): the milter would add its own and, with "
+      "strip_forged, remove others; choose a name of its own, such as \"X-Transport-Security\""}},
+    {"HeaderNameLikeAReservedPrefixIsFine", "[header]\nname = \"X-Content-Security\"\n", {}, true},
     {"HeaderNameAuthenticationResults", "[header]\nname = \"Authentication-Results\"\n",
      {"t.toml:2:8: header name 'Authentication-Results' is the authentication results field (RFC 8601), which "
       "other filters on this host write: the milter would add its own and, with strip_forged, remove others; "

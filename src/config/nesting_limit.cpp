@@ -19,11 +19,13 @@ public:
             if (eof()) return std::nullopt;
             const Mark start = mark();
             if (peek() == '[') {
-                i_ += peek(1) == '[' ? 2 : 1;
-                table_depth = key_parts();
+                const bool array = peek(1) == '[';  // [[a]]: the array of tables is a level of its own
+                i_ += array ? 2 : 1;
+                table_depth = key_parts() + (array ? 1 : 0);
                 if (table_depth > kMaxNesting)
-                    return too_deep(start, "this table header has more than " + limit() +
-                                               " dotted parts: a policy file needs one, such as [milter] or [[partner]]");
+                    return too_deep(start, "this table header nests more than " + limit() +
+                                               " levels deep (a level per dotted part): a policy file needs one "
+                                               "part, such as [milter] or [[partner]]");
                 skip_line();  // anything after the header is toml++'s syntax error
                 continue;
             }

@@ -142,11 +142,11 @@ struct DeepCase {
 std::vector<DeepCase> deep_cases() {
     return {
         {"DottedTableHeader", "[" + repeat("a.", 100000) + "b]\n",
-         "t.toml:1:1: this table header has more than 32 dotted parts: a policy file needs one, such as [milter] or "
-         "[[partner]]"},
+         "t.toml:1:1: this table header nests more than 32 levels deep (a level per dotted part): a policy file "
+         "needs one part, such as [milter] or [[partner]]"},
         {"DottedArrayTableHeader", "[milter]\nmode = \"monitor\"\n\n  [[" + repeat("p.", 40) + "q]]\n",
-         "t.toml:4:3: this table header has more than 32 dotted parts: a policy file needs one, such as [milter] or "
-         "[[partner]]"},
+         "t.toml:4:3: this table header nests more than 32 levels deep (a level per dotted part): a policy file "
+         "needs one part, such as [milter] or [[partner]]"},
         {"DottedKey", repeat("a.", 100000) + "b = 1\n",
          "t.toml:1:1: this dotted key nests more than 32 levels deep: write plain keys inside a section, such as "
          "min_version = \"TLSv1.2\" under [defaults]"},
@@ -224,8 +224,10 @@ TEST(DeepNesting, StringsCommentsAndTheLimitItselfPass) {
     // At the limit toml++ reads it and the loader says what is wrong with it.
     EXPECT_EQ(lines_of(load_config_text(at_limit_header, "t.toml")),
               std::vector<std::string>{"t.toml:1:1: unknown section [a]"});
-    // One more is refused.
+    // One more is refused; [[...]] is a level more than [...], as in toml++'s tree.
     EXPECT_TRUE(toml_doc::nesting_problem("[" + repeat("a.", toml_doc::kMaxNesting) + "a]\n").has_value());
+    EXPECT_FALSE(toml_doc::nesting_problem("[[" + repeat("a.", toml_doc::kMaxNesting - 2) + "a]]\n").has_value());
+    EXPECT_TRUE(toml_doc::nesting_problem("[[" + repeat("a.", toml_doc::kMaxNesting - 1) + "a]]\n").has_value());
     EXPECT_TRUE(toml_doc::nesting_problem("x = " + repeat("[", toml_doc::kMaxNesting)).has_value());
 }
 

@@ -3,9 +3,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <iostream>
+#include <vector>
 
 #include "cli/explain.hpp"
 #include "cli/report.hpp"
@@ -20,9 +22,17 @@ namespace {
 
 constexpr const char* kDefaultConfig = TLSPOLICY_SYSCONFDIR "/tlspolicy-milter/tlspolicy-milter.toml";
 
-// Loads the policy file, printing every diagnostic; null when it has errors.
-std::shared_ptr<const Config> load(const std::string& path, std::ostream& err) {
+// Loads the policy file, printing every diagnostic (with `host`, also what
+// this host lacks, in file order); null when it has errors.
+std::shared_ptr<const Config> load(const std::string& path, bool host, std::ostream& err) {
     LoadResult r = load_config_file(path);
+    if (host && r.ok()) {
+        std::vector<Diagnostic> more = host_warnings(*r.config);
+        r.diagnostics.insert(r.diagnostics.end(), more.begin(), more.end());
+        std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+            return a.line != b.line ? a.line < b.line : a.column < b.column;
+        });
+    }
     for (const Diagnostic& d : r.diagnostics) err << d.format() << '\n';
     return r.config;
 }
@@ -91,10 +101,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         }
     if (!check && !ex->parsed() && !rp->parsed())
         return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});
-    auto config = load(config_path, err);
+    auto config = load(config_path, check, err);
     if (!config) return 1;
     if (check) {
-        for (const Diagnostic& d : host_warnings(*config)) err << d.format() << '\n';
         print_summary(*config, out);
         return 0;
     }

@@ -55,6 +55,18 @@ TEST(CheckHost, MissingUserIsAWarningAtItsPosition) {
     EXPECT_NE(r.out.find(": OK\n"), std::string::npos) << "the summary still follows:\n" << r.out;
 }
 
+// Printed in file order among the file's own warnings.
+TEST(CheckHost, MissingUserWarningIsInFileOrder) {
+    CliRun r = check(std::string("[milter]\nuser = \"") + kMissingUser +
+                     "\"\n[[partner]]\nname = \"a\"\nsenders = [\"a.example\"]\n");
+    EXPECT_EQ(r.rc, 0);
+    const auto user = r.err.find("FILE:2:8: warning: user");
+    const auto rule = r.err.find("FILE:3:1: warning: partner 'a' has no requirement");
+    ASSERT_NE(user, std::string::npos) << r.err;
+    ASSERT_NE(rule, std::string::npos) << r.err;
+    EXPECT_LT(user, rule) << r.err;
+}
+
 TEST(CheckHost, ExistingUserOrNoneGivesNoWarning) {
     for (const char* toml : {"[milter]\nuser = \"root\"\n", "[milter]\nmode = \"monitor\"\n"}) {
         CliRun r = check(toml);

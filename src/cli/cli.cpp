@@ -3,13 +3,17 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <charconv>
 #include <ctime>
 #include <iostream>
+#include <vector>
 
 #include "cli/explain.hpp"
 #include "cli/report.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
+#include "config/policy_checks.hpp"
 #include "milter/daemon.hpp"
 #include "tls/cipher_table.hpp"
 
@@ -18,9 +22,17 @@ namespace {
 
 constexpr const char* kDefaultConfig = TLSPOLICY_SYSCONFDIR "/tlspolicy-milter/tlspolicy-milter.toml";
 
-// Loads the policy file, printing every diagnostic; null when it has errors.
-std::shared_ptr<const Config> load(const std::string& path, std::ostream& err) {
+// Loads the policy file, printing every diagnostic (with `host`, also what
+// this host lacks, in file order); null when it has errors.
+std::shared_ptr<const Config> load(const std::string& path, bool host, std::ostream& err) {
     LoadResult r = load_config_file(path);
+    if (host && r.ok()) {
+        std::vector<Diagnostic> more = host_warnings(*r.config);
+        r.diagnostics.insert(r.diagnostics.end(), more.begin(), more.end());
+        std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
+            return a.line != b.line ? a.line < b.line : a.column < b.column;
+        });
+    }
     for (const Diagnostic& d : r.diagnostics) err << d.format() << '\n';
     return r.config;
 }
@@ -51,7 +63,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     ex->add_option("--rcpt", req.recipients, "envelope recipient (RCPT TO), repeatable");
     CLI::Option* v = ex->add_option("--tls-version", req.tls_version, "TLSv1 | TLSv1.1 | TLSv1.2 | TLSv1.3; omit for plaintext");
     ex->add_option("--cipher", req.cipher, "cipher name as the MTA reports it")->needs(v);
-    ex->add_option("--cipher-bits", req.cipher_bits, "bits in use (default: the cipher's)")->needs(v);
+    // The bounds the milter reads {cipher_bits} with: outside them a value counts as 0.
+    const CLI::Validator bits(
+        [](std::string& s) -> std::string {
+            int n = -1;
+            auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+            if (ec == std::errc{} && end == s.data() + s.size() && n >= 0 && n <= 4096) return {};
+            return "want a number of bits from 0 to 4096, got '" + s + "'";
+        },
+        "0..4096");
+    ex->add_option("--cipher-bits", req.cipher_bits, "bits in use (default: the cipher's)")->needs(v)->check(bits);
 
     ReportOptions rep;
     CLI::App* rp = app.add_subcommand("report", "summarise the observation store; --against: who a stricter policy would refuse");
@@ -69,9 +90,18 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         out << "tlspolicy-milter " << TLSPOLICY_VERSION << "\n" << cipher_table::openssl_version() << "\n";
         return 0;
     }
+    // explain and report load and check the file too, and stop on its errors:
+    // --check with either would leave one of the two requests unanswered.
+    for (const CLI::App* sub : {ex, rp})
+        if (check && sub->parsed()) {
+            err << "--check and " << sub->get_name() << " are separate requests: run 'tlspolicy-milter -c FILE "
+                << "--check' to validate the file, or 'tlspolicy-milter -c FILE " << sub->get_name()
+                << " ...', which reports the file's errors and stops on them, without --check\n";
+            return 2;
+        }
     if (!check && !ex->parsed() && !rp->parsed())
         return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});
-    auto config = load(config_path, err);
+    auto config = load(config_path, check, err);
     if (!config) return 1;
     if (check) {
         print_summary(*config, out);

@@ -13,6 +13,7 @@ namespace tlspolicy {
 struct MilterSettings {
     std::string socket;
     std::string user;          // empty: keep the user we started as
+    int user_line = 0, user_column = 0;  // where user is written, for --check's host warnings
     std::optional<int> socket_mode;  // octal permission bits for unix sockets
     std::string pidfile;
     int timeout = 300;         // seconds, libmilter I/O timeout

@@ -6,10 +6,7 @@
 // holds them to the same output.
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
-#include <cstring>
 #include <deque>
 #include <optional>
 #include <span>
@@ -18,6 +15,8 @@
 
 #include "config/config.hpp"
 #include "config/config_loader_internal.hpp"
+#include "config/policy_checks.hpp"
+#include "config/policy_file.hpp"
 #include "config/schema.hpp"
 #include "config/toml_document.hpp"
 #include "core/address.hpp"
@@ -145,11 +144,6 @@ std::optional<int> parse_octal_mode(std::string_view s) {
         mode = mode * 8 + (c - '0');
     }
     return mode;
-}
-
-// RFC 5322 field name: printable ASCII except ':'.
-bool valid_header_name(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f && c != ':'; });
 }
 
 // The authserv-id goes into the header as one token (see sanitize_token).
@@ -392,6 +386,8 @@ void Loader::apply_setting(const KeyDecl& k, const Node& v) {
         else bad_choice(k, v, k.choices);
     } else if (key == "user") {
         config_.milter.user = text;
+        config_.milter.user_line = v.pos.line;
+        config_.milter.user_column = v.pos.column;
     } else if (key == "socket_mode") {
         if (auto m = parse_octal_mode(text)) config_.milter.socket_mode = *m;
         else error(v.pos, named + " is not an octal mode like \"0660\"");
@@ -403,8 +399,8 @@ void Loader::apply_setting(const KeyDecl& k, const Node& v) {
         if (recipient_delimiter_ok(text)) policy_->recipient_delimiter = text;
         else error(v.pos, named + " may only hold punctuation characters, each once, like Postfix's recipient_delimiter");
     } else if (key == "name") {
-        if (valid_header_name(text)) config_.header.name = text;
-        else error(v.pos, "header " + named + " is not a header field name (printable ASCII, no spaces or ':')");
+        if (std::string why = header_name_problem(text); !why.empty()) error(v.pos, std::move(why));
+        else config_.header.name = text;
     } else if (key == "authserv_id") {
         if (valid_authserv_id(text)) config_.header.authserv_id = text;
         else error(v.pos, named + " may only contain letters, digits, '.', '-', '_', '+' and '/'");
@@ -526,6 +522,8 @@ void Loader::finish_rule(Section section, RuleBuild& b, Pos where) {
         if (const Node* d = default_value(k)) apply_rule_key(b, k, *d);
     }
     Rule& r = b.rule;
+    if (diagnostics_.size() == b.errors_before)  // a misspelt require_tls is reported as such
+        if (std::string w = plaintext_passes_warning(r); !w.empty()) warning(where, std::move(w));
     if (section == Section::Defaults) {
         policy_->defaults = std::move(r);
         return;
@@ -643,24 +641,12 @@ LoadResult load_config_text(std::string_view text, const std::string& path) {
 }
 
 LoadResult load_config_file(const std::string& path) {
-    auto failed = [&](const char* what) {
-        LoadResult result;
-        result.diagnostics.push_back({path, 0, 0, std::string(what) + ": " + std::strerror(errno), false});
-        return result;
-    };
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return failed("cannot open");
     std::string text;
-    if (std::fseek(f, 0, SEEK_END) == 0) {
-        if (long size = std::ftell(f); size > 0) text.reserve(static_cast<std::size_t>(size));
-        std::rewind(f);
+    if (std::optional<Diagnostic> problem = read_policy_file(path, text)) {
+        LoadResult result;
+        result.diagnostics.push_back(std::move(*problem));
+        return result;
     }
-    char buf[1 << 16];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    const bool bad = std::ferror(f);
-    std::fclose(f);
-    if (bad) return failed("cannot read");
     return load_config_text(text, path);
 }
 

@@ -87,6 +87,17 @@ struct SyntaxError {
 };
 
 // Any TOML, through toml++. A syntax error stops it (toml++ cannot recover).
+// Text that nests deeper than kMaxNesting is refused first (nesting_problem).
 std::optional<SyntaxError> read_toml(std::string_view text, const std::string& path, Sink& out);
+
+// How deep tables and arrays may nest: each part of a table header or dotted
+// key is a level, each array or inline table one more. toml++ recurses per
+// level, and a 200 KB `[a.a.a...]` overflows the stack; a policy file needs 3.
+inline constexpr int kMaxNesting = 32;
+
+// Where `text` first nests deeper than kMaxNesting, with what to write
+// instead; nullopt when it does not. A quick scan of strings, comments,
+// keys and brackets only: the rest of the syntax is toml++'s to judge.
+std::optional<SyntaxError> nesting_problem(std::string_view text);
 
 }  // namespace tlspolicy::toml_doc

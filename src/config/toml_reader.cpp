@@ -58,6 +58,7 @@ void walk(const toml::table& root, Sink& out) {
 }  // namespace
 
 std::optional<SyntaxError> read_toml(std::string_view text, const std::string& path, Sink& out) {
+    if (auto e = nesting_problem(text)) return e;  // before toml++ recurses into it
     toml::table root;
     try {
         root = toml::parse(text, std::string_view(path));

@@ -25,7 +25,9 @@ struct Observation {
     int alg_bits = 0;
     Result result = Result::None;
     Decision action = Decision::Accept;  // what the MTA was told
-    Decision would = Decision::Accept;   // monitor mode: what enforcing would have done
+    // The refusal (tempfail or reject) that monitor mode turned into accept;
+    // Accept otherwise, also for a refusal, whose `action` already says it.
+    Decision would = Decision::Accept;
 };
 
 }  // namespace tlspolicy

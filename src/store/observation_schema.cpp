@@ -12,7 +12,8 @@ namespace {
 
 // Each step takes the schema from to_version - 1 to to_version. To change the
 // schema, append a step (e.g. {2, "ALTER TABLE observations ADD COLUMN ..."});
-// never edit a released one: databases out there were made by it.
+// never edit a released one: databases out there were made by it. (Its SQL
+// comments are no schema: correcting one changes no database's behaviour.)
 struct Migration {
     int to_version;
     const char* sql;
@@ -36,7 +37,7 @@ constexpr std::array kMigrations{
             alg_bits      INTEGER NOT NULL,
             result        TEXT NOT NULL,      -- none | pass | fail
             action        TEXT NOT NULL,      -- accept | tempfail | reject
-            would         TEXT NOT NULL       -- the same, as enforce mode would have done
+            would         TEXT NOT NULL       -- tempfail | reject that monitor mode let through; accept otherwise, refusals included
         );
         CREATE INDEX observations_time ON observations(time);
         CREATE INDEX observations_sender_domain ON observations(sender_domain);

@@ -89,6 +89,7 @@ action = "reject"
 [[partner]]
 name = "beta"
 senders = ["beta.example"]
+require_tls = true
 ciphers = "ECDHE+AESGCM"
 ciphersuites = "TLS_AES_256_GCM_SHA384"
 )";
@@ -350,6 +351,41 @@ const ErrorCase kErrorCases[] = {
      {"t.toml:2:11: pidfile 'milter.pid' must be an absolute path"}},
     {"HeaderNameWithColon", "[header]\nname = \"X-TLS:\"\n",
      {"t.toml:2:8: header name 'X-TLS:' is not a header field name (printable ASCII, no spaces or ':')"}},
+    {"HeaderNameThatIsAnOriginatorField", "[header]\nname = \"From\"\n",
+     {"t.toml:2:8: header name 'From' is an RFC 5322 originator field: the milter would add its own and, with "
+      "strip_forged, remove others; choose a name of its own, such as \"X-Transport-Security\""}},
+    {"HeaderNameThatIsATraceFieldInAnyCase", "[header]\nname = \"RECEIVED\"\n",
+     {"t.toml:2:8: header name 'RECEIVED' is an RFC 5322 trace field: the milter would add its own and, with "
+      "strip_forged, remove others; choose a name of its own, such as \"X-Transport-Security\""}},
+    {"HeaderNameThatIsASignature", "[header]\nname = \"dkim-signature\"\n",
+     {"t.toml:2:8: header name 'dkim-signature' is a signature field (RFC 6376): the milter would add its own and, "
+      "with strip_forged, remove others; choose a name of its own, such as \"X-Transport-Security\""}},
+    {"HeaderNameWithAReservedPrefix", "[header]\nname = \"arc-seal\"\n",
+     {"t.toml:2:8: header name 'arc-seal' is an ARC field (RFC 8617): the milter would add its own and, with "
+      "strip_forged, remove others; choose a name of its own, such as \"X-Transport-Security\""}},
+    {"HeaderNameLikeAReservedPrefixIsFine", "[header]\nname = \"X-Content-Security\"\n", {}, true},
+    {"HeaderNameAuthenticationResults", "[header]\nname = \"Authentication-Results\"\n",
+     {"t.toml:2:8: header name 'Authentication-Results' is the authentication results field (RFC 8601), which "
+      "other filters on this host write: the milter would add its own and, with strip_forged, remove others; "
+      "choose a name of its own, such as \"X-Transport-Security\""}},
+    {"HeaderNameThatIsNoFieldName", "[header]\nname = \"X TLS\"\n",
+     {"t.toml:2:8: header name 'X TLS' is not a header field name (printable ASCII, no spaces or ':')"}},
+    {"CipherRequirementWithoutRequireTlsIsAWarning",
+     "[[partner]]\nname = \"acme\"\nsenders = [\"acme.example\"]\nmin_version = \"TLSv1.2\"\naction = \"reject\"\n",
+     {"t.toml:1:1: warning: partner 'acme' has min_version but not require_tls: it applies to TLS sessions only, so "
+      "plaintext passes and is not rejected; add require_tls = true to refuse plaintext too"},
+     true},
+    {"SeveralCipherRequirementsWithoutRequireTls",
+     "[[recipient]]\nname = \"hr\"\nrecipients = [\"hr@example.com\"]\nmin_cipher_bits = 128\n"
+     "profile = \"bsi-tr-02102-2\"\nrequire_tls = false\n",
+     {"t.toml:1:1: warning: recipient 'hr' has min_cipher_bits and profile but not require_tls: they apply to TLS "
+      "sessions only, so plaintext passes and is not tempfailed; add require_tls = true to refuse plaintext too"},
+     true},
+    // Annotating rules refuse nothing; [defaults] must not require TLS of everyone (RFC 3207).
+    {"CipherRequirementOfAnAnnotatingRuleIsFine",
+     "[[partner]]\nname = \"acme\"\nsenders = [\"acme.example\"]\nmin_version = \"TLSv1.2\"\naction = \"annotate\"\n",
+     {}, true},
+    {"CipherRequirementInDefaultsIsFine", "[defaults]\nmin_version = \"TLSv1.2\"\naction = \"reject\"\n", {}, true},
     {"AuthservIdWithSpace", "[header]\nauthserv_id = \"mx example\"\n",
      {"t.toml:2:15: authserv_id 'mx example' may only contain letters, digits, '.', '-', '_', '+' and '/'"}},
     {"ReplyWithLineBreak", PARTNER "reply = \"no TLS,\\r\\n250 ok\"\n",
@@ -361,8 +397,8 @@ const ErrorCase kErrorCases[] = {
     {"UnknownCipherNameIsAWarning", "[defaults]\nciphers = \"ECDHE+AESGCM:FOO-BAR-SHA256\"\n",
      {"t.toml:2:11: warning: ciphers: 'FOO-BAR-SHA256' is unknown to this OpenSSL; kept for exact matching"}, true},
     {"UnknownCipherWarnedOnceWhereFirstUsed",
-     "[[partner]]\nname = \"a\"\nsenders = [\"a.example\"]\nciphersuites = \"TLS_FOO_SHA256\"\n"
-     "[[partner]]\nname = \"b\"\nsenders = [\"b.example\"]\nciphersuites = \"TLS_FOO_SHA256\"\n",
+     "[[partner]]\nname = \"a\"\nsenders = [\"a.example\"]\nciphersuites = \"TLS_FOO_SHA256\"\nrequire_tls = true\n"
+     "[[partner]]\nname = \"b\"\nsenders = [\"b.example\"]\nciphersuites = \"TLS_FOO_SHA256\"\nrequire_tls = true\n",
      {"t.toml:4:16: warning: ciphersuites: 'TLS_FOO_SHA256' is unknown to this OpenSSL; kept for exact matching"},
      true},
     {"FiveDifferentMistakes",
@@ -570,6 +606,8 @@ TEST(ConfigSchema, EveryExampleAndDefaultLoads) {
             for (const KeyDecl& k : schema()) {
                 if (!k.in(s.section)) continue;
                 std::string_view value = defaults && !k.default_toml.empty() ? k.default_toml : k.example_toml;
+                // require_tls = false under the other keys' examples would be a warning (plaintext passes them).
+                if (k.key == "require_tls") value = k.example_toml;
                 text += std::string(k.key) + " = " + std::string(value) + "\n";
             }
             if (s.section == Section::Recipient) text += "\n";

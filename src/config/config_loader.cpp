@@ -216,6 +216,8 @@ private:
         bool selectors_written = false;  // some selector array has entries
         bool named = false;
         Pos name_pos;
+        std::optional<Pos> client_cert_off;  // where require_client_cert = false is written
+        std::optional<Pos> cert_names;       // where cert_subjects or cert_issuers is written
         std::size_t errors_before = 0;   // diagnostics_.size() when the rule began
     };
 
@@ -499,6 +501,26 @@ void Loader::apply_rule_key(RuleBuild& b, const KeyDecl& k, const Node& v) {
             for (const Profile& p : all_profiles()) names.push_back(p.name);
             bad_choice(k, v, names);
         }
+    } else if (key == "require_client_cert") {
+        r.req.require_client_cert = v.boolean;
+        if (!v.boolean && (b.present >> key_index(k) & 1)) b.client_cert_off = v.pos;
+    } else if (key == "cert_subjects" || key == "cert_issuers") {
+        b.cert_names = v.pos;
+        if (v.items.empty())
+            error(v.pos, std::string(key) + " is empty: leave it out to accept any verified certificate");
+        for (const Node& item : v.items) {
+            if (item.kind != Kind::String || item.text.empty()) continue;  // reported by check_value
+            if (key == "cert_issuers") {
+                if (std::all_of(item.text.begin(), item.text.end(), [](char c) { return c >= ' ' && c < 0x7f; }))
+                    r.req.cert_issuers.emplace_back(item.text);
+                else
+                    error(item.pos, "cert_issuers: " + quoted(item.text) + " may only contain printable ASCII");
+            } else if (auto e = parse_entry(item.text, false, &why)) {
+                r.req.cert_subjects.push_back(std::move(*e));
+            } else {
+                error(item.pos, "cert_subjects: " + why);
+            }
+        }
     } else if (key == "action") {
         if (auto action = parse_action(v.text)) r.action = *action;
         else bad_choice(k, v, k.choices);
@@ -522,6 +544,11 @@ void Loader::finish_rule(Section section, RuleBuild& b, Pos where) {
         if (const Node* d = default_value(k)) apply_rule_key(b, k, *d);
     }
     Rule& r = b.rule;
+    // A certificate name is a certificate requirement: it cannot be turned off.
+    if (b.cert_names && b.client_cert_off)
+        error(*b.client_cert_off, "require_client_cert = false contradicts cert_subjects/cert_issuers of this rule, "
+                                  "which need a verified certificate: remove one of them");
+    if (b.cert_names) r.req.require_client_cert = true;
     if (diagnostics_.size() == b.errors_before)  // a misspelt require_tls is reported as such
         if (std::string w = plaintext_passes_warning(r); !w.empty()) warning(where, std::move(w));
     if (section == Section::Defaults) {

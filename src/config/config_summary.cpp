@@ -68,6 +68,15 @@ std::string rule_value(const Rule& r, const KeyDecl& k) {
     if (key == "ciphers") return r.req.ciphers ? toml_string(r.req.ciphers->spec) : "";
     if (key == "ciphersuites") return r.req.ciphersuites ? toml_string(r.req.ciphersuites->spec) : "";
     if (key == "profile") return r.req.profile ? toml_string(r.req.profile->name) : "";
+    if (key == "require_client_cert") return r.req.require_client_cert ? "true" : "";
+    if (key == "cert_subjects" || key == "cert_issuers") {
+        std::string out;
+        for (const Entry& e : r.req.cert_subjects)
+            if (key == "cert_subjects") out += (out.empty() ? "" : ", ") + toml_string((e.kind == EntryKind::Subdomains ? "." : "") + e.key);
+        for (const std::string& i : r.req.cert_issuers)
+            if (key == "cert_issuers") out += (out.empty() ? "" : ", ") + toml_string(i);
+        return out.empty() ? "" : "[" + out + "]";
+    }
     if (key == "action") return toml_string(action_name(r.action));
     if (key == "reply") return r.reply.empty() ? "" : toml_string(r.reply);
     return "?";

@@ -88,7 +88,9 @@ std::string plaintext_passes_warning(const Rule& r) {
     // Not [defaults]: it covers every other sender, and requiring TLS of
     // everyone breaks RFC 3207 on a public MX; refusing old TLS but not
     // plaintext there is a known choice (conf/examples/legacy-partner.toml).
-    if (r.kind == RuleKind::Defaults || r.req.require_tls || (r.action != Action::Reject && r.action != Action::Tempfail))
+    // A certificate requirement refuses plaintext by itself.
+    if (r.kind == RuleKind::Defaults || r.req.require_tls || r.req.require_client_cert ||
+        (r.action != Action::Reject && r.action != Action::Tempfail))
         return {};
     std::vector<std::string_view> set;
     if (r.req.min_version) set.push_back("min_version");

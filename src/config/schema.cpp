@@ -30,7 +30,7 @@ constexpr std::array<SectionDecl, 7> kSections{{
 }};
 
 // clang-format off
-constexpr std::array<KeyDecl, 27> kKeys{{
+constexpr std::array<KeyDecl, 30> kKeys{{
     // [milter]
     {only(Section::Milter), "socket", ValueType::String, {}, "\"unix:/run/tlspolicy-milter/milter.sock\"",
      "\"inet:8891@127.0.0.1\"", 0, 0, false,
@@ -92,6 +92,12 @@ constexpr std::array<KeyDecl, 27> kKeys{{
      0, 0, false, "colon-separated TLS 1.3 cipher suites allowed"},
     {kRules, "profile", ValueType::String, kProfiles, "", "\"bsi-tr-02102-2\"", 0, 0, false,
      "a named preset of versions and ciphers"},
+    {kRules, "require_client_cert", ValueType::Bool, {}, "false", "true", 0, 0, false,
+     "refuse sessions whose client certificate the MTA did not verify"},
+    {kRules, "cert_subjects", ValueType::StringArray, {}, "", "[\"mx1.acme.example\", \".acme.example\"]", 0, 0, false,
+     "subject CNs of the verified client certificate: \"name\" that name, \".domain\" every name below it"},
+    {kRules, "cert_issuers", ValueType::StringArray, {}, "", "[\"Acme Issuing CA 2\"]", 0, 0, false,
+     "issuer CNs of the verified client certificate, exact but for case"},
     {kRules, "action", ValueType::String, kActions, "\"tempfail\"", "\"reject\"", 0, 0, false,
      "when a requirement fails: reject (5xx), tempfail (4xx) or annotate (accept, result=fail)"},
     {kRules, "reply", ValueType::String, {}, "", "\"acme.example mail must use TLS 1.2 or newer\"", 0, 0, false,

@@ -423,6 +423,21 @@ const ErrorCase kErrorCases[] = {
       "t.toml:9:12: clients: '10.0.0.0/33': prefix length 33 is larger than 32 for IPv4",
       "t.toml:11:1: unknown key 'min_verison' in [[partner]]: did you mean 'min_version'?",
       "t.toml:14:8: duplicate rule name 'acme' (first at line 8)"}},
+    // Client certificates (issue 14).
+    {"CertSubjectsEmpty", PARTNER "cert_subjects = []\n",
+     {"t.toml:5:17: cert_subjects is empty: leave it out to accept any verified certificate"}},
+    {"CertIssuersEmpty", PARTNER "cert_issuers = []\n",
+     {"t.toml:5:16: cert_issuers is empty: leave it out to accept any verified certificate"}},
+    {"CertSubjectNotAName", PARTNER "cert_subjects = [\"mx 1.acme.example\", \"192.0.2.1\", \"a@b.example\"]\n",
+     {"t.toml:5:18: cert_subjects: 'mx 1.acme.example': an entry may not contain spaces or control characters",
+      "t.toml:5:39: cert_subjects: '192.0.2.1': this is an IP address: put it in 'clients'",
+      "t.toml:5:52: cert_subjects: 'a@b.example': hostnames take host names, not addresses"}},
+    {"CertNamesWithClientCertOff", PARTNER "require_client_cert = false\ncert_issuers = [\"Acme CA\"]\n",
+     {"t.toml:5:23: require_client_cert = false contradicts cert_subjects/cert_issuers of this rule, which need a "
+      "verified certificate: remove one of them"}},
+    {"RecipientDelimiterLetters", "[milter]\nrecipient_delimiter = \"+a\"\n",
+     {"t.toml:2:23: recipient_delimiter '+a' may only hold punctuation characters, each once, like Postfix's "
+      "recipient_delimiter"}},
 };
 
 void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
@@ -606,8 +621,9 @@ TEST(ConfigSchema, EveryExampleAndDefaultLoads) {
             for (const KeyDecl& k : schema()) {
                 if (!k.in(s.section)) continue;
                 std::string_view value = defaults && !k.default_toml.empty() ? k.default_toml : k.example_toml;
-                // require_tls = false under the other keys' examples would be a warning (plaintext passes them).
-                if (k.key == "require_tls") value = k.example_toml;
+                // require_tls = false under the other keys' examples would be a warning (plaintext passes
+                // them); require_client_cert = false beside cert_subjects an error (they need a certificate).
+                if (k.key == "require_tls" || k.key == "require_client_cert") value = k.example_toml;
                 text += std::string(k.key) + " = " + std::string(value) + "\n";
             }
             if (s.section == Section::Recipient) text += "\n";

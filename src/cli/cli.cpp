@@ -73,6 +73,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         },
         "0..4096");
     ex->add_option("--cipher-bits", req.cipher_bits, "bits in use (default: the cipher's)")->needs(v)->check(bits);
+    ex->add_option("--client-cert", req.client_cert, "the client certificate as the MTA saw it")
+        ->check(CLI::IsMember({"verified", "unverified", "none", "unknown"}))
+        ->needs(v)
+        ->capture_default_str();
+    ex->add_option("--cert-subject", req.cert_subject, "subject CN of the client certificate")->needs(v);
+    ex->add_option("--cert-issuer", req.cert_issuer, "issuer CN of the client certificate")->needs(v);
 
     ReportOptions rep;
     CLI::App* rp = app.add_subcommand("report", "summarise the observation store; --against: who a stricter policy would refuse");

@@ -8,6 +8,7 @@
 
 #include "core/address.hpp"
 #include "core/header_stamp.hpp"
+#include "core/sanitize.hpp"
 #include "core/verdict.hpp"
 #include "tls/cipher_table.hpp"
 
@@ -99,8 +100,14 @@ int explain(const Config& config, const ExplainRequest& req, std::ostream& out, 
 
     CipherInfo info = cipher_table::lookup(req.cipher);
     std::string bits = req.cipher_bits ? std::to_string(*req.cipher_bits) : std::to_string(info.bits);
-    SessionFacts s = make_session(req.client, req.hostname,
-                                  make_tls_facts(req.tls_version, req.cipher, bits, "", info));
+    TlsFacts tls = make_tls_facts(req.tls_version, req.cipher, bits, "", info);
+    if (tls.encrypted()) {
+        for (CertStatus st : {CertStatus::None, CertStatus::Unverified, CertStatus::Verified, CertStatus::Unknown})
+            if (cert_status_name(st) == req.client_cert) tls.cert.status = st;
+        tls.cert.subject_cn = sanitize_text(req.cert_subject, kMaxToken);
+        tls.cert.issuer_cn = sanitize_text(req.cert_issuer, kMaxToken);
+    }
+    SessionFacts s = make_session(req.client, req.hostname, std::move(tls));
 
     out << "policy " << config.path << " (mode " << mode_name(policy.mode) << ")\n";
     out << "session: client " << (s.client_text.empty() ? "unknown" : s.client_text) << ", hostname "
@@ -115,6 +122,10 @@ int explain(const Config& config, const ExplainRequest& req, std::ostream& out, 
         else if (info.known)
             out << (info.aead ? ", AEAD" : ", not AEAD") << (info.forward_secrecy ? ", forward secrecy" : ", no forward secrecy");
         out << "\n";
+        if (s.tls.cert.status != CertStatus::None || !s.tls.cert.subject_cn.empty())
+            out << "client certificate: " << cert_status_name(s.tls.cert.status) << ", subject CN "
+                << (s.tls.cert.subject_cn.empty() ? "(none)" : s.tls.cert.subject_cn) << ", issuer CN "
+                << (s.tls.cert.issuer_cn.empty() ? "(none)" : s.tls.cert.issuer_cn) << "\n";
     }
 
     std::string sender = normalize_address(req.sender);

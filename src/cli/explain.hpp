@@ -17,6 +17,9 @@ struct ExplainRequest {
     std::string tls_version;  // empty: plaintext
     std::string cipher;
     std::optional<int> cipher_bits;  // default: the cipher's bits per OpenSSL
+    std::string client_cert = "none";  // verified | unverified | none | unknown (TLS sessions)
+    std::string cert_subject;          // subject CN
+    std::string cert_issuer;           // issuer CN
 };
 
 // Prints which rules matched and why, every requirement pass/fail, the reply

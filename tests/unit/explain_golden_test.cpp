@@ -38,8 +38,9 @@ TEST(ExplainGolden, EveryCase) {
         std::string got = out.str() + err.str() + "exit " + std::to_string(rc) + "\n";
         fs::path ref = e.path();
         ref.replace_extension(".out");
-        if (std::getenv("UPDATE_GOLDEN")) {
+        if (const char* update = std::getenv("UPDATE_GOLDEN"); update && std::string(update) == "1") {
             std::ofstream(ref) << got;
+            ADD_FAILURE() << ref << " rewritten: UPDATE_GOLDEN=1 passes no golden test";
             continue;
         }
         EXPECT_EQ(got, slurp(ref)) << e.path() << ": got (left) differs from " << ref;

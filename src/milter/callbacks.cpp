@@ -159,9 +159,13 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         c->protocol = *pf1;
 
         if (f0 & SMFIF_SETSYMLIST) {
+            // A list given here replaces the MTA's own for that stage: ask for
+            // i wherever a refusal is logged. Sendmail knows the queue id from
+            // MAIL FROM on (Postfix later, after the first accepted recipient).
             std::string facts = kFacts;
             std::string eom = "i j {mail_addr}";
-            if (p.mail) smfi_setsymlist(ctx, SMFIM_ENVFROM, facts.data());
+            std::string mail = facts + " i";
+            if (p.mail) smfi_setsymlist(ctx, SMFIM_ENVFROM, mail.data());
             std::string rcpt = p.mail ? "i" : facts + " i {mail_addr}";
             if (p.rcpt) smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt.data());
             if (!p.mail && !p.rcpt) eom += " " + facts;

@@ -107,6 +107,9 @@ def _wait_log(read, pattern, after, timeout=10):
 
 class PostfixMta:
     name = "postfix"
+    # Postfix opens the queue file after the first accepted recipient, so a
+    # refusal at MAIL or at the first RCPT has no queue id (NOQUEUE).
+    queue_id_at_mail = False
 
     @staticmethod
     def harness(workdir, milter_socket, hosts=None):
@@ -141,6 +144,9 @@ class PostfixMta:
 
 class SendmailMta:
     name = "sendmail"
+    # Sendmail assigns the queue id at MAIL FROM (macro i, in its stock
+    # envfrom list): refusals at MAIL and RCPT have one.
+    queue_id_at_mail = True
 
     @staticmethod
     def harness(workdir, milter_socket, hosts=None):
@@ -174,10 +180,8 @@ class SendmailMta:
 
     @staticmethod
     def refusal_queue_id(mx, after, stage, addr):
-        """Sendmail logs "ID: Milter: from=<addr>, reject=550 ..." (to= at RCPT);
-        it knows the queue id from MAIL FROM on."""
-        field = "from" if stage == "mail" else "to"
-        m = _wait_log(mx.log, r"^(\w+): Milter: %s=<%s>, reject=" % (field, re.escape(addr)), after)
+        """Sendmail logs the refusal as "ID: <addr>... text", at MAIL and at RCPT."""
+        m = _wait_log(mx.log, r"^(\w+): <%s>\.\.\. " % re.escape(addr), after)
         return m.group(1)
 
 

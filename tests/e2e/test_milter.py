@@ -193,6 +193,25 @@ class Enforce(StackTest):
         self.milter.wait_for_log(r"stage=mail action=reject result=fail policy=acme .*sender=<a@acme\.test> "
                                  r".*reply=\"550 5\.7\.10 TLS 1\.2 or newer required for acme\.test \(got TLS 1\.0\)\"")
 
+    def test_refusals_logged_with_the_queue_id_the_mta_logged(self):
+        """The milter's refusal lines carry the queue id the MTA itself logged for
+        that refusal: Sendmail has one from MAIL FROM on, Postfix none yet."""
+        mark = self.mta.log_mark(self.mx)
+        r = self.mx.send(mail_from="qid-mail@acme.test", tls="tlsv1")
+        self.assertRefused(r.mail, 550, "TLS 1.2 or newer required for acme.test (got TLS 1.0)")
+        qid = self.mta.refusal_queue_id(self.mx, mark, "mail", "qid-mail@acme.test")
+        self.assertEqual(qid != "NOQUEUE", self.mta.queue_id_at_mail, qid)
+        m = self.milter.wait_for_log(r"(\S+): stage=mail action=reject .*sender=<qid-mail@acme\.test>")
+        self.assertEqual(m.group(1), qid)
+
+        mark = self.mta.log_mark(self.mx)
+        r = self.mx.send(mail_from="qid-rcpt@other.test", rcpts=["hr@dest.test"], tls="tlsv1_2")
+        self.assertRefused(r.rcpt("hr@dest.test"), 550, "TLS 1.3 or newer required for hr@dest.test")
+        qid = self.mta.refusal_queue_id(self.mx, mark, "rcpt", "hr@dest.test")
+        self.assertEqual(qid != "NOQUEUE", self.mta.queue_id_at_mail, qid)
+        m = self.milter.wait_for_log(r"(\S+): stage=rcpt action=reject .*sender=<qid-rcpt@other\.test>")
+        self.assertEqual(m.group(1), qid)
+
 
 @for_each_mta
 class Monitor(StackTest):

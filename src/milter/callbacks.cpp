@@ -162,10 +162,13 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
             // A list given here replaces the MTA's own for that stage: ask for
             // i wherever a refusal is logged. Sendmail knows the queue id from
             // MAIL FROM on (Postfix later, after the first accepted recipient).
+            // Both MTAs send a stage's macros even when its command is not
+            // negotiated, and Sendmail 8.17 ignores an end-of-message list: so
+            // the facts are always asked for at MAIL FROM, which both honour.
             std::string facts = kFacts;
             std::string eom = "i j {mail_addr}";
-            std::string mail = facts + " i";
-            if (p.mail) smfi_setsymlist(ctx, SMFIM_ENVFROM, mail.data());
+            std::string mail = facts + " i {mail_addr}";
+            smfi_setsymlist(ctx, SMFIM_ENVFROM, mail.data());
             std::string rcpt = p.mail ? "i" : facts + " i {mail_addr}";
             if (p.rcpt) smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt.data());
             if (!p.mail && !p.rcpt) eom += " " + facts;

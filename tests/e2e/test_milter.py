@@ -265,6 +265,46 @@ action = "tempfail"
 
 
 @for_each_mta
+class AnnotateOnly(StackTest):
+    """Nothing can refuse and no recipient rule exists: the milter takes part
+    at end of message only, and must still learn the client, the TLS facts
+    and the queue id there (Sendmail ignores a milter's end-of-message macro
+    list; the MAIL-stage list it honours even when MAIL is not negotiated)."""
+    hosts = {"127.0.0.3": "mail.partner.test"}
+    policy = """
+[header]
+authserv_id = "mx.e2e.test"
+
+[[partner]]
+name = "byip"
+clients = ["127.0.0.2"]
+require_tls = true
+min_version = "TLSv1.2"
+action = "annotate"
+
+[[partner]]
+name = "byhost"
+hostnames = ["mail.partner.test"]
+require_tls = true
+action = "annotate"
+"""
+
+    def test_partner_by_client_ip_annotated(self):
+        r = self.mx.send(mail_from="x@ip.test", tls="tlsv1_1", interface="127.0.0.2")
+        self.assertStamped(r, "policy=byip result=fail")
+        self.milter.wait_for_log(r"%s: stage=message action=accept result=fail policy=byip client=127\.0\.0\.2 "
+                                 r"hostname=unknown sender=<x@ip\.test> version=TLS1_1" % r.queue_id)
+
+    def test_partner_by_hostname_annotated(self):
+        r = self.mx.send(mail_from="x@host.test", interface="127.0.0.3")
+        self.assertStamped(r, "policy=byhost result=fail")
+        self.milter.wait_for_log(r"%s: stage=message action=accept result=fail policy=byhost client=127\.0\.0\.3 "
+                                 r"hostname=mail\.partner\.test sender=<x@host\.test> version=none" % r.queue_id)
+        r = self.mx.send(mail_from="x@host.test", tls="tlsv1_3", interface="127.0.0.3")
+        self.assertStamped(r, "policy=byhost result=pass")
+
+
+@for_each_mta
 class UnixSocketAndMtaName(StackTest):
     """A unix socket with the default mode (0660, group postfix) that the MTA
     reaches (Postfix's smtpd as user postfix, Sendmail as root), and the

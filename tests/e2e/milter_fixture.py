@@ -110,6 +110,9 @@ class PostfixMta:
     # Postfix opens the queue file after the first accepted recipient, so a
     # refusal at MAIL or at the first RCPT has no queue id (NOQUEUE).
     queue_id_at_mail = False
+    abort_at_starttls = True         # SMFIC_ABORT when the client says STARTTLS
+    no_ptr_client = ("unknown", "FAIL")  # ({client_name}, {client_resolve}) without a PTR
+    sends_alg_bits = False           # {alg_bits}: never
 
     @staticmethod
     def harness(workdir, milter_socket, hosts=None):
@@ -147,6 +150,9 @@ class SendmailMta:
     # Sendmail assigns the queue id at MAIL FROM (macro i, in its stock
     # envfrom list): refusals at MAIL and RCPT have one.
     queue_id_at_mail = True
+    abort_at_starttls = False        # only a second HELO, with the TLS macros
+    no_ptr_client = ("[127.0.0.2]", "FAIL")
+    sends_alg_bits = True            # when the milter asks for it
 
     @staticmethod
     def harness(workdir, milter_socket, hosts=None):

@@ -6,9 +6,12 @@ custom replies, reloads and a clean stop."""
 import os
 import re
 import signal
+import smtplib
 import unittest
+import uuid
 
 from milter_fixture import StackCase, for_each_mta
+from postfix_harness import build_message, client_ssl_context
 
 POLICY = """
 [milter]
@@ -173,6 +176,59 @@ class Enforce(StackTest):
         self.assertRefused(results[2].rcpt("hr@dest.test"), 550, "hr@dest.test")
         self.assertStamped(results[2], "policy=default result=none")
         self.assertStamped(results[3], "policy=acme result=pass")
+
+    def smtp(self, interface="127.0.0.1"):
+        s = smtplib.SMTP("127.0.0.1", self.mx.port, local_hostname="client.test", timeout=30,
+                         source_address=(interface, 0))
+        self.addCleanup(s.close)
+        return s
+
+    def data(self, s, mail_from, rcpts):
+        """DATA with a marked message; returns (code, marker)."""
+        marker = uuid.uuid4().hex
+        code, _ = s.data(build_message(mail_from, rcpts, marker=marker))
+        return code, marker
+
+    def test_plaintext_refusal_then_starttls_on_one_connection(self):
+        """Refused in plaintext, then STARTTLS on the same connection: the next
+        MAIL FROM is decided on the TLS facts. (Postfix sends the milter an
+        ABORT at STARTTLS, Sendmail only a second HELO: nothing may linger.)"""
+        s = self.smtp()
+        s.ehlo()
+        code, text = s.mail("a@acme.test")
+        self.assertEqual(code, 550, text)
+        self.assertEqual(s.starttls(context=client_ssl_context("tlsv1_2"))[0], 220)
+        s.ehlo()
+        self.assertEqual(s.mail("a@acme.test")[0], 250)
+        self.assertEqual(s.rcpt("bob@dest.test")[0], 250)
+        code, marker = self.data(s, "a@acme.test", ["bob@dest.test"])
+        self.assertEqual(code, 250)
+        s.quit()
+        msg = self.mx.wait_for_message(marker)
+        self.assertIn("version=TLS1_2 ", self.received_facts(msg))
+        self.assertEqual(stamp(msg), ["mx.e2e.test; %s; policy=acme result=pass" % self.received_facts(msg)])
+
+    def test_rset_between_transactions_leaves_nothing_behind(self):
+        s = self.smtp()
+        s.ehlo()
+        s.starttls(context=client_ssl_context("tlsv1_2"))
+        s.ehlo()
+        self.assertEqual(s.mail("friend@other.test")[0], 250)
+        self.assertEqual(s.rcpt("hr@dest.test")[0], 550)
+        self.assertEqual(s.rcpt("bob@dest.test")[0], 250)
+        s.rset()  # inside a transaction: the MTA tells the milter (ABORT)
+        self.assertEqual(s.mail("billing@corp.test")[0], 450)
+        s.rset()
+        self.assertEqual(s.mail("a@acme.test")[0], 250)
+        self.assertEqual(s.rcpt("bob@dest.test")[0], 250)
+        code, marker = self.data(s, "a@acme.test", ["bob@dest.test"])
+        self.assertEqual(code, 250)
+        s.quit()
+        msg = self.mx.wait_for_message(marker)
+        # Neither the hr rule of the first transaction nor billing of the second.
+        self.assertEqual(stamp(msg), ["mx.e2e.test; %s; policy=acme result=pass" % self.received_facts(msg)])
+        self.milter.wait_for_log(r"stage=message action=accept result=pass policy=acme .*sender=<a@acme\.test> "
+                                 r"rcpts=1 version=TLS1_2")
 
     def test_forged_header_removed_foreign_kept(self):
         forged = "mx.e2e.test; version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 bits=256/256; policy=acme result=pass"
@@ -356,8 +412,6 @@ class Reload(StackTest):
         self.assertRefused(r.mail, 550, "TLS required for acme.test (got plaintext)")
 
     def test_session_in_flight_keeps_its_policy(self):
-        import smtplib
-        from postfix_harness import client_ssl_context
         s = smtplib.SMTP("127.0.0.1", self.mx.port, local_hostname="client.test", timeout=30)
         try:
             s.ehlo()

@@ -29,6 +29,7 @@ the spelling of Sendmail's own STARTTLS log line, so that a test can hold our
 header's bits=USED/ALG against facts the MTA itself wrote.
 """
 
+import fcntl
 import glob
 import os
 import re
@@ -72,6 +73,13 @@ def package_debs():
     if debs:
         return debs
     os.makedirs(PACKAGE_CACHE, exist_ok=True)
+    # Two test runs at once must not both write the same .deb.
+    with open(os.path.join(PACKAGE_CACHE, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return found() or _download(found)
+
+
+def _download(found):
     p = subprocess.run(["apt-get", "download"] + list(PACKAGES), cwd=PACKAGE_CACHE,
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
     debs = found()

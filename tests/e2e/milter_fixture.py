@@ -268,8 +268,14 @@ class StackCase:
         import tempfile
         cls.dir = tempfile.mkdtemp(prefix="tpm-e2e-%s." % cls.__name__)
         os.chmod(cls.dir, 0o755)  # Postfix's own users must reach the queue below it
-        cls.stack = Stack(cls.dir, cls.policy, hosts=cls.hosts, socket=cls.socket_for(cls.dir),
-                          mta=cls.mta).__enter__()
+        try:
+            cls.stack = Stack(cls.dir, cls.policy, hosts=cls.hosts, socket=cls.socket_for(cls.dir),
+                              mta=cls.mta).__enter__()
+        except BaseException:
+            import shutil
+            if not os.environ.get("E2E_KEEP"):
+                shutil.rmtree(cls.dir, ignore_errors=True)
+            raise
         cls.mx = cls.stack.mx
         cls.milter = cls.stack.milter
 

@@ -58,7 +58,8 @@ const SessionFacts& session(SMFICTX* ctx, Message& m) {
         TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
                                       macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
         // Sendmail's {client_name} may be unverified: {client_resolve} says so.
-        // Postfix sends only verified names (else "unknown") and no {client_resolve}.
+        // Postfix sends only verified names (else "unknown"), and {client_resolve}
+        // too when asked (FAIL for a client without a PTR, like Sendmail).
         std::string_view resolve = macro(ctx, "{client_resolve}");
         std::string_view hostname = resolve.empty() || resolve == "OK" ? macro(ctx, "{client_name}") : "";
         m.session = make_session(macro(ctx, "{client_addr}"), hostname, std::move(tls));

@@ -3,9 +3,11 @@
 #   make check      install what is missing (Debian, as root), build, run every test
 #   make check-asan the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       Postfix on loopback with the milter: real verdicts and headers
+#                   (make demo MTA=sendmail: the same behind Sendmail 8.17)
 # ./configure (made from configure.ac) checks the dependencies and writes build/config.mk.
 
 BUILD ?= build
+MTA ?= postfix
 CONFIG_MK := build/config.mk
 
 # Goals that first install packages, then call make again: on a fresh machine
@@ -86,7 +88,7 @@ check:
 demo:
 	contrib/install-deps
 	$(MAKE) -j$$(nproc) $(BIN)
-	python3 contrib/demo.py
+	python3 contrib/demo.py --mta $(MTA)
 
 check-asan:
 	contrib/install-deps build

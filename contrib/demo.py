@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """`make demo`: a private Postfix on loopback with tlspolicy-milter and
-conf/examples/demo.toml in front of it. Sends mail from the demo partner in
-plaintext and over TLS 1.0, 1.2 and 1.3, prints each SMTP outcome and the
-stamped header, and stops everything it started."""
+conf/examples/demo.toml in front of it (`make demo MTA=sendmail`, or
+demo.py --mta sendmail: a private Sendmail 8.17 instead). Sends mail from the
+demo partner in plaintext and over TLS 1.0, 1.2 and 1.3, prints each SMTP
+outcome and the stamped header, and stops everything it started."""
 
+import argparse
 import os
 import shutil
 import sys
@@ -38,19 +40,22 @@ def outcome(r):
 
 
 def main():
+    ap = argparse.ArgumentParser(description="tlspolicy-milter behind a private MTA on loopback")
+    ap.add_argument("--mta", choices=("postfix", "sendmail"), default=os.environ.get("MTA") or "postfix")
+    mta = ap.parse_args().mta
     with open(POLICY) as f:
         policy = f.read()
     base = tempfile.mkdtemp(prefix="tlspolicy-demo.")
     os.chmod(base, 0o755)
-    print("policy: %s\n" % os.path.relpath(POLICY, TOP))
+    print("MTA: %s, policy: %s\n" % (mta, os.path.relpath(POLICY, TOP)))
     try:
-        with Stack(base, policy) as stack:
+        with Stack(base, policy, mta=mta) as stack:
             for title, sender, rcpts, tls in SENDS:
-                r = stack.postfix.send(mail_from=sender, rcpts=rcpts, tls=tls)
+                r = stack.mx.send(mail_from=sender, rcpts=rcpts, tls=tls)
                 print("== %s: <%s>" % (title, sender))
                 print(outcome(r))
                 if r.accepted:
-                    msg = stack.postfix.wait_for_message(r.marker)
+                    msg = stack.mx.wait_for_message(r.marker)
                     for value in msg.header(HEADER):
                         print("    delivered with  %s: %s" % (HEADER, value))
                 else:

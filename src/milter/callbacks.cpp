@@ -58,7 +58,8 @@ const SessionFacts& session(SMFICTX* ctx, Message& m) {
         TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
                                       macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
         // Sendmail's {client_name} may be unverified: {client_resolve} says so.
-        // Postfix sends only verified names (else "unknown") and no {client_resolve}.
+        // Postfix sends only verified names (else "unknown"), and {client_resolve}
+        // too when asked (FAIL for a client without a PTR, like Sendmail).
         std::string_view resolve = macro(ctx, "{client_resolve}");
         std::string_view hostname = resolve.empty() || resolve == "OK" ? macro(ctx, "{client_name}") : "";
         m.session = make_session(macro(ctx, "{client_addr}"), hostname, std::move(tls));
@@ -159,9 +160,16 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         c->protocol = *pf1;
 
         if (f0 & SMFIF_SETSYMLIST) {
+            // A list given here replaces the MTA's own for that stage: ask for
+            // i wherever a refusal is logged. Sendmail knows the queue id from
+            // MAIL FROM on (Postfix later, after the first accepted recipient).
+            // Both MTAs send a stage's macros even when its command is not
+            // negotiated, and Sendmail 8.17 ignores an end-of-message list: so
+            // the facts are always asked for at MAIL FROM, which both honour.
             std::string facts = kFacts;
             std::string eom = "i j {mail_addr}";
-            if (p.mail) smfi_setsymlist(ctx, SMFIM_ENVFROM, facts.data());
+            std::string mail = facts + " i {mail_addr}";
+            smfi_setsymlist(ctx, SMFIM_ENVFROM, mail.data());
             std::string rcpt = p.mail ? "i" : facts + " i {mail_addr}";
             if (p.rcpt) smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt.data());
             if (!p.mail && !p.rcpt) eom += " " + facts;

@@ -568,5 +568,54 @@ TEST(DocsShippedPolicies, TheThreeExamplesAreThere) {
         EXPECT_TRUE(fs::exists(source_dir() / "conf/examples" / name)) << "conf/examples/" << name << " is missing";
 }
 
+// --- Sendmail: the man page shows the filter line the e2e tests run ---------
+
+// contrib/sendmail.mc's INPUT_MAIL_FILTER(...) line without its "dnl", and
+// the same line as the SENDMAIL section of tlspolicy-milter(8) shows it (roff
+// escapes undone, its continuation lines joined), whitespace collapsed.
+std::string collapse(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            if (!out.empty() && out.back() != ' ') out += ' ';
+        } else {
+            out += c;
+        }
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+std::string contrib_filter_line() {
+    for (const std::string& l : read_lines(source_dir() / "contrib/sendmail.mc"))
+        if (l.rfind("INPUT_MAIL_FILTER(", 0) == 0) return collapse(l.substr(0, l.rfind(")dnl") + 1));
+    return "";
+}
+
+std::string man_sendmail_filter_line() {
+    bool in_section = false, in_example = false;
+    std::string text;
+    for (const std::string& l : read_lines(source_dir() / kDaemonPage)) {
+        if (l.rfind(".SH ", 0) == 0) in_section = l == ".SH SENDMAIL";
+        if (!in_section) continue;
+        if (l == ".EX") in_example = true;
+        else if (l == ".EE" && in_example) break;
+        else if (in_example) text += l + "\n";
+    }
+    for (auto [from, to] : {std::pair<std::string, std::string>{"\\(ga", "`"}, {"\\(aq", "'"}, {"\\-", "-"}, {"\\e", "\\"}})
+        for (std::size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, from.size(), to);
+    return collapse(text);
+}
+
+TEST(DocsSendmail, ManPageShowsTheFilterLineOfContribSendmailMc) {
+    std::string contrib = contrib_filter_line();
+    ASSERT_FALSE(contrib.empty()) << "contrib/sendmail.mc has no line starting INPUT_MAIL_FILTER(";
+    EXPECT_NE(contrib.find(", F=T,"), std::string::npos) << "F=T (tempfail while the milter is down) is what we recommend: "
+                                                         << contrib;
+    EXPECT_NE(contrib.find(", T=C:"), std::string::npos) << "the recommended timeouts (T=C:...) are missing: " << contrib;
+    EXPECT_EQ(man_sendmail_filter_line(), contrib)
+        << kDaemonPage << " (.SH SENDMAIL, the .EX block) and contrib/sendmail.mc disagree";
+}
+
 }  // namespace
 }  // namespace tlspolicy

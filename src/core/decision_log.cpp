@@ -36,6 +36,11 @@ void tls(std::string& out, const TlsFacts& t) {
     out += header_name(t.version);
     out += " cipher=" + sanitize_token(t.cipher, kMaxToken);
     out += " bits=" + std::to_string(t.cipher_bits) + "/" + std::to_string(t.alg_bits);
+    if (t.cert.status == CertStatus::None) return;
+    out += " cert=";
+    out += cert_status_name(t.cert.status);
+    if (!t.cert.subject_cn.empty()) out += " cert_subject=" + word(t.cert.subject_cn);
+    if (!t.cert.issuer_cn.empty()) out += " cert_issuer=" + word(t.cert.issuer_cn);
 }
 
 std::string prefix(std::string_view queue_id) {

@@ -2,9 +2,18 @@
 // loaded. Every stage is a round trip Postfix's smtpd waits for, so a stage
 // that cannot change the outcome is not asked for.
 #pragma once
+#include <string_view>
+
 #include "core/policy.hpp"
 
 namespace tlspolicy {
+
+// The session's facts: the milter asks for these macros itself (MAIL FROM's
+// list, and whichever stage decides first), whatever milter_*_macros say.
+// The man page and contrib/postfix-main.cf name each (a docs test checks).
+inline constexpr std::string_view kSessionMacros =
+    "{tls_version} {cipher} {cipher_bits} {alg_bits} {client_addr} {client_name} {client_resolve}"
+    " {verify} {cert_subject} {cert_issuer} {cn_subject} {cn_issuer}";
 
 struct StagePlan {
     bool mail = false;             // a sender-side rule can refuse: decide at MAIL FROM

@@ -57,6 +57,10 @@ const SessionFacts& session(SMFICTX* ctx, Message& m) {
         std::string_view cipher = macro(ctx, "{cipher}");
         TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
                                       macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
+        if (tls.encrypted())
+            tls.cert = make_client_cert(macro(ctx, "{verify}"), macro(ctx, "{cert_subject}"),
+                                        macro(ctx, "{cert_issuer}"), macro(ctx, "{cn_subject}"),
+                                        macro(ctx, "{cn_issuer}"));
         // Sendmail's {client_name} may be unverified: {client_resolve} says so.
         // Postfix sends only verified names (else "unknown"), and {client_resolve}
         // too when asked (FAIL for a client without a PTR, like Sendmail).
@@ -129,9 +133,6 @@ sfsistat guarded(const char* stage, sfsistat fallback, F&& body) noexcept {
 
 Connection* conn(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
 
-// Macros asked for at the first stage we take part in; later stages see them too.
-constexpr const char* kFacts =
-    "{tls_version} {cipher} {cipher_bits} {alg_bits} {client_addr} {client_name} {client_resolve}";
 
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
                       unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
@@ -166,7 +167,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
             // Both MTAs send a stage's macros even when its command is not
             // negotiated, and Sendmail 8.17 ignores an end-of-message list: so
             // the facts are always asked for at MAIL FROM, which both honour.
-            std::string facts = kFacts;
+            std::string facts(kSessionMacros);
             std::string eom = "i j {mail_addr}";
             std::string mail = facts + " i {mail_addr}";
             smfi_setsymlist(ctx, SMFIM_ENVFROM, mail.data());

@@ -61,6 +61,20 @@ TEST(DecisionLog, NoRecipientCountWhenRcptWasNotSeen) {
               "hostname=unknown sender=<a@other.example> version=none cipher=none bits=0/0");
 }
 
+TEST(DecisionLog, ClientCertificateWhenTheMtaSaysSomething) {
+    Policy p = make(Mode::Enforce);
+    TlsFacts tls = make_tls_facts("TLSv1.3", "TLS_AES_256_GCM_SHA384", "256", "", {});
+    tls.cert = {CertStatus::Verified, "mx1.acme example", "Acme CA"};
+    SessionFacts s = make_session("192.0.2.1", "", tls);
+    Verdict sender = decide_sender(p, s, "a@other.example");
+    EXPECT_EQ(message_log_line("4Q1", s, "a@other.example", 0, summarize(sender, {})),
+              "4Q1: stage=message action=accept result=none policy=default client=192.0.2.1 "
+              "hostname=unknown sender=<a@other.example> version=TLS1_3 cipher=TLS_AES_256_GCM_SHA384 "
+              "bits=256/0 cert=verified cert_subject=mx1.acme?example cert_issuer=Acme?CA");
+    s.tls.cert = {CertStatus::Unknown, "", ""};
+    EXPECT_TRUE(message_log_line("4Q1", s, "a@other.example", 0, summarize(sender, {})).ends_with(" cert=unknown"));
+}
+
 TEST(DecisionLog, HostileValuesStayOnOneLine) {
     Policy p = make(Mode::Enforce);
     SessionFacts s = make_session("192.0.2.1", "evil\r\nhost", {});

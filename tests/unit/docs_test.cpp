@@ -6,6 +6,8 @@
 // policy file shipped in conf/ loads without a diagnostic.
 #include <gtest/gtest.h>
 
+#include "core/stage_plan.hpp"
+
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -605,6 +607,24 @@ std::string man_sendmail_filter_line() {
     for (auto [from, to] : {std::pair<std::string, std::string>{"\\(ga", "`"}, {"\\(aq", "'"}, {"\\-", "-"}, {"\\e", "\\"}})
         for (std::size_t at; (at = text.find(from)) != std::string::npos;) text.replace(at, from.size(), to);
     return collapse(text);
+}
+
+// The macros the milter asks for, as operators read them: each one the code
+// asks for is named in the man page's POSTFIX section and in
+// contrib/postfix-main.cf (both once drifted from the code).
+TEST(DocsMacros, ManPageAndPostfixSampleNameEveryMacroTheMilterAsksFor) {
+    const std::string page = read_file(source_dir() / kDaemonPage);
+    const std::string cf = read_file(source_dir() / "contrib/postfix-main.cf");
+    std::istringstream words{std::string(kSessionMacros)};
+    int n = 0;
+    for (std::string macro; words >> macro; ++n) {
+        const std::string roff = "\\%" + macro;  // how the page escapes a word it must not hyphenate
+        EXPECT_TRUE(page.find(".BR " + macro) != std::string::npos || page.find(".BR \\%" + macro) != std::string::npos ||
+                    page.find(roff) != std::string::npos)
+            << kDaemonPage << " does not name " << macro;
+        EXPECT_NE(cf.find(macro), std::string::npos) << "contrib/postfix-main.cf does not name " << macro;
+    }
+    EXPECT_GE(n, 12);
 }
 
 TEST(DocsSendmail, ManPageShowsTheFilterLineOfContribSendmailMc) {

@@ -10,6 +10,7 @@
 #include "cli/report.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
+#include "config/socket_spec.hpp"
 #include "milter/daemon.hpp"
 #include "tls/cipher_table.hpp"
 
@@ -68,6 +69,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (version) {
         out << "tlspolicy-milter " << TLSPOLICY_VERSION << "\n" << cipher_table::openssl_version() << "\n";
         return 0;
+    }
+    // Checked here, before anything starts, as the file's [milter] socket is.
+    if (std::string why = socket.empty() ? "" : socket_problem(socket); !why.empty()) {
+        err << "tlspolicy-milter: -p '" << socket << "': " << why << "\n";
+        return 2;
     }
     if (!check && !ex->parsed() && !rp->parsed())
         return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});

@@ -315,11 +315,26 @@ class VerboseStages(unittest.TestCase):
         d = workdir("verbose")
         try:
             with stack(d, POLICY, args=["-v"]) as st:
-                # STARTTLS makes Postfix send an abort; hr is refused at RCPT.
-                r = st.postfix.send(mail_from="a@acme.test", rcpts=["hr@dest.test", "bob@dest.test"],
-                                    tls="tlsv1_2", headers=[(HEADER, "elsewhere.test; result=pass")])
-                self.assertTrue(r.accepted, r.transcript)
-                st.postfix.wait_for_message(r.marker)
+                pf = st.postfix
+                marker = "verbose-%d" % os.getpid()
+                s = smtplib.SMTP("127.0.0.1", pf.port, local_hostname="client.test", timeout=30)
+                try:
+                    s.ehlo()
+                    s.starttls(context=client_ssl_context("tlsv1_2"))
+                    s.ehlo()
+                    self.assertEqual(s.mail("a@acme.test")[0], 250)
+                    self.assertEqual(s.rset()[0], 250)  # a transaction given up: abort
+                    self.assertEqual(s.mail("a@acme.test")[0], 250)
+                    self.assertEqual(s.rcpt("hr@dest.test")[0], 550)  # refused at RCPT
+                    self.assertEqual(s.rcpt("bob@dest.test")[0], 250)
+                    code, text = s.data(build_message("a@acme.test", ["bob@dest.test"], marker=marker,
+                                                      headers=[(HEADER, "elsewhere.test; result=pass")]))
+                    self.assertEqual(code, 250, text)
+                    queue_id = re.search(r"queued as (\w+)", text.decode()).group(1)
+                    s.quit()
+                finally:
+                    s.close()
+                pf.wait_for_message(marker)
                 m = st.milter
                 m.wait_for_log(r"session \d+: close")
                 log = m.log()
@@ -329,7 +344,7 @@ class VerboseStages(unittest.TestCase):
                                 r"session \d+: RCPT TO <hr@dest\.test>: reject",
                                 r"session \d+: RCPT TO <bob@dest\.test>: accept",
                                 r"session \d+: header %s" % HEADER,
-                                r"session \d+: end of message %s" % r.queue_id,
+                                r"session \d+: end of message %s: result pass, policy acme" % queue_id,
                                 r"session \d+: close"):
                     self.assertRegex(log, pattern)
                 ids = set(re.findall(r"session (\d+): (?:MAIL FROM|end of message|close)", log))

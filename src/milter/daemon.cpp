@@ -202,6 +202,10 @@ void stop(const StopInfo& how, int sig) {
 // In the main thread, once smfi_main has returned after stop(): what was
 // decided is saved, the files are removed, and we leave.
 [[noreturn]] void finish_stop(const StopInfo& how) {
+    sigset_t kicks;
+    sigemptyset(&kicks);
+    sigaddset(&kicks, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &kicks, nullptr);  // a late kick has nothing left to interrupt
     if (g_store) g_store->flush();  // what was decided is written, or dropped and counted
     write_stats();
     remove_socket(how);  // when stop_accepting could not
@@ -350,8 +354,11 @@ int run_daemon(const DaemonOptions& options) {
     for (int sig : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, sig);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    // poll() always fails with EINTR when a handler runs (signal(7)), even
+    // with SA_RESTART; everything else the main thread does is restarted.
     struct sigaction kick {};
-    kick.sa_handler = interrupt_poll;  // no SA_RESTART: the poll must end
+    kick.sa_handler = interrupt_poll;
+    kick.sa_flags = SA_RESTART;
     sigaction(SIGUSR2, &kick, nullptr);
     g_main_thread = pthread_self();  // after daemon(): the thread that runs smfi_main
     // After detaching and dropping privileges: the writer thread must exist

@@ -74,6 +74,15 @@ def unix_connects(path):
             return False
 
 
+def tcp_connects(port):
+    """True when something accepts a TCP connection on 127.0.0.1:port."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
 def run_milter(args, timeout=15):
     """Runs the binary in the foreground; returns (exit code, output). A
     daemon that should have refused to start but runs is killed and reported."""
@@ -113,10 +122,19 @@ class SigtermDrains(unittest.TestCase):
     """Issue 10 item 3: `systemctl restart` must not defer mail in flight."""
 
     def test_end_of_data_after_sigterm_is_answered_then_clean_exit(self):
+        self.drain("unix")
+
+    def test_same_over_tcp(self):
+        self.drain("inet")
+
+    def drain(self, kind):
         d = workdir("drain")
         sock = os.path.join(d, "milter.sock")
+        port = free_port(("127.0.0.1",))
+        spec = "unix:" + sock if kind == "unix" else "inet:%d@127.0.0.1" % port
+        accepts = (lambda: unix_connects(sock)) if kind == "unix" else (lambda: tcp_connects(port))
         pidfile = os.path.join(d, "milter.pid")
-        st = stack(d, POLICY, "unix:" + sock, ["-P", pidfile])
+        st = stack(d, POLICY, spec, ["-P", pidfile])
         try:
             with st:
                 pf, milter = st.postfix, st.milter
@@ -137,7 +155,7 @@ class SigtermDrains(unittest.TestCase):
                     proc.send_signal(signal.SIGTERM)
                     milter.wait_for_log(r"stopping on SIGTERM", after=mark)
                     # New connections are refused while the session is still open.
-                    wait_until(lambda: not unix_connects(sock), timeout=3,
+                    wait_until(lambda: not accepts(), timeout=3,
                                what="the socket to stop accepting")
                     self.assertIsNone(proc.poll(), "exited with a session in flight")
 

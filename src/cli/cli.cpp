@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
 #include "config/policy_checks.hpp"
+#include "config/socket_spec.hpp"
 #include "milter/daemon.hpp"
 #include "tls/cipher_table.hpp"
 
@@ -105,6 +106,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                 << " ...', which reports the file's errors and stops on them, without --check\n";
             return 2;
         }
+    // Checked here, before anything starts, as the file's [milter] socket is.
+    if (std::string why = socket.empty() ? "" : socket_problem(socket); !why.empty()) {
+        err << "tlspolicy-milter: -p '" << socket << "': " << why << "\n";
+        return 2;
+    }
     if (!check && !ex->parsed() && !rp->parsed())
         return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});
     auto config = load(config_path, check, err);

@@ -6,7 +6,10 @@
 // holds them to the same output.
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <optional>
 #include <span>
@@ -18,6 +21,7 @@
 #include "config/policy_checks.hpp"
 #include "config/policy_file.hpp"
 #include "config/schema.hpp"
+#include "config/socket_spec.hpp"
 #include "config/toml_document.hpp"
 #include "core/address.hpp"
 #include "core/ip_address.hpp"
@@ -112,29 +116,6 @@ const Node* default_value(const KeyDecl& k) {
 // Checks for the values with a syntax of their own.
 
 bool is_absolute(std::string_view path) { return !path.empty() && path.front() == '/'; }
-
-std::string socket_problem(std::string_view s) {
-    auto path_problem = [](std::string_view p) -> std::string {
-        if (p.empty()) return "the path is empty";
-        if (!is_absolute(p)) return "the path must be absolute";
-        return {};
-    };
-    if (s.starts_with("unix:")) return path_problem(s.substr(5));
-    if (s.starts_with("local:")) return path_problem(s.substr(6));
-    if (s.starts_with("inet:") || s.starts_with("inet6:")) {
-        std::string_view rest = s.substr(s.find(':') + 1);
-        std::size_t at = rest.find('@');
-        std::string_view port = rest.substr(0, at);
-        unsigned value = 0;
-        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value < 1 || value > 65535)
-            return "the port must be a number from 1 to 65535";
-        if (at != std::string_view::npos && at + 1 == rest.size()) return "the host after '@' is empty";
-        return {};
-    }
-    if (is_absolute(s)) return {};
-    return "it is not unix:PATH, local:PATH, inet:PORT@HOST, inet6:PORT@HOST or an absolute path";
-}
 
 std::optional<int> parse_octal_mode(std::string_view s) {
     if (s.size() < 3 || s.size() > 4) return std::nullopt;

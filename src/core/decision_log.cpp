@@ -55,13 +55,17 @@ std::string_view action_word(Decision action, Decision would) {
     return decision_name(action);
 }
 
+std::string_view action_word(const Verdict& v) {
+    return action_word(v.decision, v.monitored() ? v.enforced : Decision::Accept);
+}
+
 std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                              std::string_view rcpt, const Verdict& v) {
     MessageOutcome m = summarize(v, {});
     std::string out = prefix(queue_id);
     out += rcpt.empty() ? " stage=mail" : " stage=rcpt";
     out += " action=";
-    out += decision_name(v.decision);
+    out += action_word(v);
     out += " result=";
     out += result_name(v.result);
     out += " policy=" + m.rules;

@@ -16,8 +16,10 @@ namespace tlspolicy {
 // "accept", "reject", "tempfail", or in monitor mode "would_reject" /
 // "would_tempfail": the action word of logs and metrics.
 std::string_view action_word(Decision action, Decision would);
+std::string_view action_word(const Verdict& v);  // what the MTA is told, or in monitor mode would be
 
-// A refusal at MAIL FROM or RCPT TO (rcpt empty for MAIL FROM).
+// A refusal at MAIL FROM or RCPT TO (rcpt empty for MAIL FROM); in monitor
+// mode the refusal enforcing would have made (action=would_reject ...).
 std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                              std::string_view rcpt, const Verdict& v);
 

@@ -3,17 +3,18 @@
 
 namespace tlspolicy {
 
-bool can_refuse(const Policy& policy, const Rule& rule) {
-    return policy.mode == Mode::Enforce && rule.action != Action::Annotate && !rule.req.empty();
-}
+bool would_refuse(const Rule& rule) { return rule.action != Action::Annotate && !rule.req.empty(); }
+
+bool can_refuse(const Policy& policy, const Rule& rule) { return policy.mode == Mode::Enforce && would_refuse(rule); }
 
 StagePlan plan_stages(const Policy& policy, bool strip_forged) {
     StagePlan plan;
-    plan.mail = can_refuse(policy, policy.defaults);
+    plan.mail = would_refuse(policy.defaults);
     for (const Rule& r : policy.partners) {
         if (plan.mail) break;
-        plan.mail = can_refuse(policy, r);
+        plan.mail = would_refuse(r);
     }
+    plan.mail_can_refuse = plan.mail && policy.mode == Mode::Enforce;
     plan.rcpt = !policy.recipients.empty();
     for (const Rule& r : policy.recipients) {
         if (plan.rcpt_can_refuse) break;

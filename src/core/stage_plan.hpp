@@ -16,7 +16,8 @@ inline constexpr std::string_view kSessionMacros =
     " {verify} {cert_subject} {cert_issuer} {cn_subject} {cn_issuer}";
 
 struct StagePlan {
-    bool mail = false;             // a sender-side rule can refuse: decide at MAIL FROM
+    bool mail = false;             // a sender-side rule would refuse: decide at MAIL FROM
+    bool mail_can_refuse = false;  // it really can (enforce mode); else MAIL needs no reply
     bool rcpt = false;             // recipient rules exist: decide at each RCPT TO
     bool rcpt_can_refuse = false;  // else RCPT needs no reply from us
     bool headers = false;          // strip_forged: read incoming headers
@@ -24,8 +25,11 @@ struct StagePlan {
     // sender side is decided there when MAIL FROM was not taken.
 };
 
-// A rule can refuse when it has a requirement, its action is not annotate and
-// the policy enforces.
+// A rule would refuse when it has a requirement and its action is not
+// annotate; it can refuse when the policy also enforces. In monitor mode MAIL
+// FROM is still taken (without a reply) for a rule that would refuse, so that
+// a would-be refusal is logged even when the client never sends DATA.
+bool would_refuse(const Rule& rule);
 bool can_refuse(const Policy& policy, const Rule& rule);
 
 StagePlan plan_stages(const Policy& policy, bool strip_forged);

@@ -1,7 +1,7 @@
 // libmilter glue. Each callback runs behind one exception firewall (a C
 // callback must never let a C++ exception out); per-connection state lives in
 // libmilter's private pointer, per-message state is reset at MAIL FROM, ABORT
-// and end of message.
+// and end of message. With -v each stage logs one debug line.
 #include "milter/callbacks.hpp"
 
 #include <libmilter/mfapi.h>
@@ -26,6 +26,7 @@ namespace tlspolicy::milter {
 namespace {
 
 std::atomic<int> g_active{0};
+std::atomic<unsigned long> g_sessions{0};  // numbers the sessions in -v lines
 std::function<void(Observation&&)> g_sink;  // set before smfi_main, then only read
 
 // Everything about one transaction; cleared by reset().
@@ -37,9 +38,14 @@ struct Message {
     std::size_t rcpt_count = 0;
     int named_like_ours = 0;              // incoming headers with our header's name
     std::vector<std::pair<int, std::string>> candidates;  // (index among them, value)
+    // Monitor mode: would-be refusals at MAIL FROM and RCPT TO, logged at once
+    // but counted only if the transaction ends before its message line, which
+    // covers them (so each transaction is counted once).
+    std::vector<Observation> unsettled;
 };
 
 struct Connection {
+    unsigned long id = ++g_sessions;
     std::shared_ptr<const Config> config;  // pinned for the whole connection
     StagePlan plan;
     unsigned long protocol = 0;            // negotiated SMFIP_* flags
@@ -80,11 +86,17 @@ sfsistat refuse(SMFICTX* ctx, const Verdict& v) {
     return v.decision == Decision::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-// One decision: its log line, its counters, its observation.
-void record(const std::string& line, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
-            std::string_view rcpt, Stage stage, const std::string& rules, Result result, Decision action,
-            Decision would) {
-    log::info(line);
+// -v: one debug line per stage, built only when -v is on.
+template <class Text>
+void trace(const Connection& c, Text&& text) {
+    if (log::debug_enabled()) log::debug("session " + std::to_string(c.id) + ": " + text());
+}
+
+std::string clean(std::string_view mta_text) { return sanitize_text(mta_text, kMaxToken); }
+
+Observation observation(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
+                        std::string_view rcpt, Stage stage, const std::string& rules, Result result, Decision action,
+                        Decision would) {
     Observation o;
     o.time = std::time(nullptr);
     o.stage = stage;
@@ -101,14 +113,37 @@ void record(const std::string& line, std::string_view queue_id, const SessionFac
     o.result = result;
     o.action = action;
     o.would = would;
+    return o;
+}
+
+void count(Observation&& o) {
     metrics().count(o);
     if (g_sink) g_sink(std::move(o));
 }
 
-void record_refusal(std::string_view queue_id, const SessionFacts& s, std::string_view sender, std::string_view rcpt,
-                    const Verdict& v) {
-    record(refusal_log_line(queue_id, s, sender, rcpt, v), queue_id, s, sender, rcpt,
-           rcpt.empty() ? Stage::Mail : Stage::Rcpt, summarize(v, {}).rules, v.result, v.decision, Decision::Accept);
+// One decision: its log line, its counters, its observation.
+void record(const std::string& line, Observation&& o) {
+    log::info(line);
+    count(std::move(o));
+}
+
+// A refusal at MAIL FROM or RCPT TO, or in monitor mode one that enforcing
+// would have made: logged now, counted when the transaction is settled.
+void record_refusal(Message& m, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
+                    std::string_view rcpt, const Verdict& v) {
+    Observation o = observation(queue_id, s, sender, rcpt, rcpt.empty() ? Stage::Mail : Stage::Rcpt,
+                                summarize(v, {}).rules, v.result, v.decision,
+                                v.monitored() ? v.enforced : Decision::Accept);
+    if (!v.monitored()) return record(refusal_log_line(queue_id, s, sender, rcpt, v), std::move(o));
+    log::info(refusal_log_line(queue_id, s, sender, rcpt, v));
+    m.unsettled.push_back(std::move(o));
+}
+
+// A transaction ends without a message line (RSET, QUIT, a new MAIL FROM):
+// its monitor-mode would-be refusals are counted now.
+void settle(Message& m) {
+    for (Observation& o : m.unsettled) count(std::move(o));
+    m.unsettled.clear();
 }
 
 // The exception firewall. `fallback` is what the MTA hears if we fail inside:
@@ -150,7 +185,8 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         unsigned long want = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOEOH | SMFIP_NODATA |
                              SMFIP_NOUNKNOWN | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_DATA | SMFIP_NR_UNKN |
                              SMFIP_NR_EOH | SMFIP_NR_BODY;
-        if (!p.mail) want |= SMFIP_NOMAIL | SMFIP_NR_MAIL;
+        if (!p.mail) want |= SMFIP_NOMAIL;
+        if (!p.mail || !p.mail_can_refuse) want |= SMFIP_NR_MAIL;
         if (!p.rcpt) want |= SMFIP_NORCPT;
         if (!p.rcpt || !p.rcpt_can_refuse) want |= SMFIP_NR_RCPT;
         if (!p.headers) want |= SMFIP_NOHDRS;
@@ -176,7 +212,7 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
             if (!p.mail && !p.rcpt) eom += " " + facts;
             smfi_setsymlist(ctx, SMFIM_EOM, eom.data());
         }
-        log::debug("negotiated: actions " + std::to_string(*pf0) + ", protocol " + std::to_string(*pf1));
+        trace(*c, [&] { return "negotiate: actions " + std::to_string(*pf0) + ", protocol " + std::to_string(*pf1); });
         smfi_setpriv(ctx, c.release());
         return SMFIS_CONTINUE;
     });
@@ -186,14 +222,16 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
     return guarded("MAIL FROM", SMFIS_TEMPFAIL, [&] {
         Connection* c = conn(ctx);
         if (!c) return SMFIS_CONTINUE;
+        const sfsistat ok = (c->protocol & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+        settle(c->msg);
         c->msg = Message{};  // a new transaction leaves nothing of the last one
         Message& m = c->msg;
         m.sender = normalize_address(argv && argv[0] ? argv[0] : "");
         const SessionFacts& s = session(ctx, m);
-        m.sender_verdict = decide_sender(*c->config->policy, s, *m.sender);
-        if (m.sender_verdict->decision == Decision::Accept) return SMFIS_CONTINUE;
-        record_refusal(macro(ctx, "i"), s, *m.sender, "", *m.sender_verdict);
-        return refuse(ctx, *m.sender_verdict);
+        const Verdict& v = *(m.sender_verdict = decide_sender(*c->config->policy, s, *m.sender));
+        trace(*c, [&] { return "MAIL FROM <" + clean(*m.sender) + ">: " + std::string(action_word(v)); });
+        if (v.decision != Decision::Accept || v.monitored()) record_refusal(m, macro(ctx, "i"), s, *m.sender, "", v);
+        return v.decision == Decision::Accept ? ok : refuse(ctx, v);
     });
 }
 
@@ -206,10 +244,11 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
         const SessionFacts& s = session(ctx, m);
         std::string rcpt = normalize_address(argv && argv[0] ? argv[0] : "");
         Verdict v = decide_recipient(*c->config->policy, s, rcpt);
-        if (v.decision != Decision::Accept) {
+        trace(*c, [&] { return "RCPT TO <" + clean(rcpt) + ">: " + std::string(action_word(v)); });
+        if (v.decision != Decision::Accept || v.monitored()) {
             std::string sender = m.sender ? *m.sender : normalize_address(macro(ctx, "{mail_addr}"));
-            record_refusal(macro(ctx, "i"), s, sender, rcpt, v);
-            return refuse(ctx, v);
+            record_refusal(m, macro(ctx, "i"), s, sender, rcpt, v);
+            if (v.decision != Decision::Accept) return refuse(ctx, v);
         }
         ++m.rcpt_count;
         if (!v.rules.empty()) m.recipients.push_back(std::move(v));
@@ -221,6 +260,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
     return guarded("header", SMFIS_NOREPLY, [&] {
         Connection* c = conn(ctx);
         if (!c || !name) return SMFIS_NOREPLY;
+        trace(*c, [&] { return "header " + clean(name); });
         if (iequals(name, c->config->header.name)) {
             // Which copies claim to be ours is settled at end of message,
             // when the MTA's own name (macro j) is known.
@@ -260,23 +300,35 @@ sfsistat on_eom(SMFICTX* ctx) {
         std::string value = header_value(authserv, s.tls, *m.sender_verdict, m.recipients);
         if (smfi_insheader(ctx, 0, const_cast<char*>(cfg.header.name.c_str()), value.data()) != MI_SUCCESS)
             log::error(std::string(queue_id) + ": could not add the " + cfg.header.name + " header");
-        record(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome), queue_id, s, *m.sender, "",
-               Stage::Mail, outcome.rules, outcome.result, Decision::Accept, outcome.would);
-        c->msg = Message{};
+        trace(*c, [&] {
+            return "end of message " + queue_id + ": result " + std::string(result_name(outcome.result)) + ", policy " +
+                   outcome.rules;
+        });
+        record(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome),
+               observation(queue_id, s, *m.sender, "", Stage::Mail, outcome.rules, outcome.result, Decision::Accept,
+                           outcome.would));
+        c->msg = Message{};  // the message line covers its would-be refusals: nothing to settle
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat on_abort(SMFICTX* ctx) {
     return guarded("abort", SMFIS_CONTINUE, [&] {
-        if (Connection* c = conn(ctx)) c->msg = Message{};
+        if (Connection* c = conn(ctx)) {
+            trace(*c, [] { return std::string("abort"); });
+            settle(c->msg);
+            c->msg = Message{};
+        }
         return SMFIS_CONTINUE;
     });
 }
 
 sfsistat on_close(SMFICTX* ctx) {
     return guarded("close", SMFIS_CONTINUE, [&] {
-        if (conn(ctx)) log::debug("connection closed");
+        if (Connection* c = conn(ctx)) {
+            trace(*c, [] { return std::string("close"); });
+            settle(c->msg);
+        }
         delete conn(ctx);  // may be null: close can be the only callback
         smfi_setpriv(ctx, nullptr);
         return SMFIS_CONTINUE;

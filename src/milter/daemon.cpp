@@ -1,7 +1,7 @@
 // Daemon life cycle. libmilter's own signal thread treats SIGHUP like SIGTERM
 // (sendmail libmilter/signal.c) and would stop us on every logrotate; the
 // sigwait() below hides our signals from it so that our thread alone
-// receives them: HUP/USR1 reload, TERM/INT stop.
+// receives them: HUP/USR1 reload, TERM/INT stop (which drains: see stop()).
 #include "milter/daemon.hpp"
 
 #include <fcntl.h>
@@ -9,10 +9,13 @@
 #include <libmilter/mfapi.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -23,8 +26,10 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "config/socket_spec.hpp"
 #include "milter/callbacks.hpp"
 #include "milter/log.hpp"
+#include "milter/run_files.hpp"
 #include "milter/snapshot.hpp"
 #include "milter/tcp_tuning.hpp"
 #include "stats/stats_file.hpp"
@@ -106,26 +111,106 @@ void stats_loop() {
 struct StopInfo {
     std::string pidfile;
     std::string unix_socket;
+    ino_t socket_inode = 0;  // the socket we bound: a path now naming another is not ours
     int timeout = 10;
 };
 
-// Stops accepting, lets sessions in flight finish for a moment, and leaves.
-// Whatever is still open then, the MTA answers with its milter_default_action
-// (tempfail when enforcing): nothing is accepted without a verdict.
-[[noreturn]] void stop(const StopInfo& how, int sig) {
-    log::info(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
-    // smfi_stop() waits for libmilter's listener to wake from its poll (up
-    // to 10 s); sessions can drain meanwhile, so it runs on a side thread.
-    std::thread(smfi_stop).detach();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(how.timeout);
+void remove_socket(const StopInfo& how) {
+    struct stat st {};
+    if (how.unix_socket.empty() || lstat(how.unix_socket.c_str(), &st) != 0) return;
+    if (st.st_ino == how.socket_inode && unlink(how.unix_socket.c_str()) != 0)
+        log::warning("cannot remove socket " + how.unix_socket + ": " + std::strerror(errno));
+}
+
+void remove_pidfile_logged(const std::string& pidfile) {
+    if (pidfile.empty()) return;
+    if (std::string why = remove_pidfile(pidfile); !why.empty()) log::warning(why);
+}
+
+// How a stop drains. Debian's libmilter serves sessions from a worker pool
+// whose controller quits as soon as smfi_stop() is called: from then on no
+// session in flight gets another command read, so an end-of-message sent after
+// it is never answered. And smfi_stop() is the only way to end libmilter's
+// listener. So, in order:
+//   1. stop accepting: the listening descriptor is replaced (dup2) by a decoy
+//      listening socket nobody connects to, and a unix socket path is removed;
+//   2. wait for the sessions in flight, up to the stop timeout;
+//   3. smfi_stop(), so that smfi_main returns in the main thread, which exits.
+// The listener sits in poll() for seconds at a time (MI_CHK_TIME) and would
+// notice either change only then: a signal to the main thread (SIGUSR2, whose
+// handler does nothing) ends the poll with EINTR, and libmilter polls again.
+std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_listener_closed{false};
+pthread_t g_main_thread;
+int g_listen_fd = -1;  // libmilter's listening descriptor
+
+void remember_listener() {
+    for (int fd = 0; fd < 1024; ++fd) {
+        int listening = 0;
+        socklen_t len = sizeof listening;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
+            g_listen_fd = fd;
+            return;
+        }
+    }
+}
+
+extern "C" void interrupt_poll(int) {}
+
+void kick_listener() { pthread_kill(g_main_thread, SIGUSR2); }
+
+// Step 1. The decoy is a non-blocking unix socket listening on an abstract
+// address of its own: the poll never wakes for it, and an accept() after an
+// interrupted poll fails with EAGAIN, which libmilter retries silently. The
+// old socket closes once no poll holds it; from then on connections to it
+// are refused.
+void stop_accepting(const StopInfo& how) {
+    int decoy = g_listen_fd < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un autobind{};
+    autobind.sun_family = AF_UNIX;
+    if (decoy < 0 || bind(decoy, reinterpret_cast<sockaddr*>(&autobind), sizeof(sa_family_t)) != 0 ||
+        listen(decoy, 1) != 0 || dup2(decoy, g_listen_fd) < 0) {
+        log::warning(std::string("cannot close the listening socket early: ") + std::strerror(errno) +
+                     "; new connections are accepted until libmilter stops");
+    }
+    if (decoy >= 0) close(decoy);
+    kick_listener();
+    remove_socket(how);
+}
+
+// In the signal thread, on SIGTERM or SIGINT: steps 1 to 3.
+void stop(const StopInfo& how, int sig) {
+    if (g_stop_requested.exchange(true)) return;  // a second signal changes nothing
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(how.timeout);
+    stop_accepting(how);
+    log::info(std::string("stopping on ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ": no new connections, " +
+              std::to_string(active_connections()) + " sessions in flight get up to " + std::to_string(how.timeout) +
+              " s to finish");
     while (active_connections() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (active_connections() > 0)
-        log::warning("stopping with " + std::to_string(active_connections()) + " sessions still open");
+        log::warning("stopping with " + std::to_string(active_connections()) +
+                     " sessions still open: the MTA answers them with its milter_default_action");
+    // smfi_stop() marks the stop at once, then waits for the listener to
+    // leave its poll (a side thread). A kick may land outside the poll: repeat.
+    std::thread(smfi_stop).detach();
+    for (int i = 0; i < 200 && !g_listener_closed; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        kick_listener();
+    }
+}
+
+// In the main thread, once smfi_main has returned after stop(): what was
+// decided is saved, the files are removed, and we leave.
+[[noreturn]] void finish_stop(const StopInfo& how) {
+    sigset_t kicks;
+    sigemptyset(&kicks);
+    sigaddset(&kicks, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &kicks, nullptr);  // a late kick has nothing left to interrupt
     if (g_store) g_store->flush();  // what was decided is written, or dropped and counted
     write_stats();
-    if (!how.pidfile.empty()) unlink(how.pidfile.c_str());
-    if (!how.unix_socket.empty()) unlink(how.unix_socket.c_str());
+    remove_socket(how);  // when stop_accepting could not
+    remove_pidfile_logged(how.pidfile);
     log::info("stopped");
     // Leave without running static destructors: libmilter's threads may
     // still be inside a callback that uses them.
@@ -141,7 +226,7 @@ void signal_loop(std::string path, StopInfo how) {
     for (;;) {
         int sig = sigwaitinfo(&set, nullptr);
         if (sig == SIGTERM || sig == SIGINT) stop(how, sig);
-        if (sig < 0) continue;
+        if (sig < 0 || g_stop_requested) continue;
         try {
             reload(path);
         } catch (const std::exception& e) {
@@ -165,13 +250,6 @@ bool drop_privileges(const std::string& user) {
     return true;
 }
 
-std::string unix_socket_path(const std::string& socket) {
-    for (const char* prefix : {"unix:", "local:"})
-        if (socket.rfind(prefix, 0) == 0) return socket.substr(std::strlen(prefix));
-    if (!socket.empty() && socket[0] == '/') return socket;
-    return {};
-}
-
 // A unix socket is group "postfix" (when that group exists) and 0660 unless
 // socket_mode says otherwise, so Postfix's smtpd can connect while other
 // local users cannot; owned by `user` when one is set.
@@ -187,15 +265,6 @@ void set_socket_access(const std::string& path, std::optional<int> mode, const s
         log::warning("cannot chown " + path + ": " + std::strerror(errno));
     if (chmod(path.c_str(), static_cast<mode_t>(mode.value_or(0660))) != 0)
         log::warning("cannot chmod " + path + ": " + std::strerror(errno));
-}
-
-bool write_pidfile(const std::string& path) {
-    if (path.empty()) return true;
-    std::ofstream f(path, std::ios::trunc);
-    f << getpid() << '\n';
-    if (f) return true;
-    log::error("cannot write pidfile " + path + ": " + std::strerror(errno));
-    return false;
 }
 
 }  // namespace
@@ -226,24 +295,58 @@ int run_daemon(const DaemonOptions& options) {
         return 1;
     }
     smfi_settimeout(ms.timeout);
-    if (std::string dir = unix_socket_path(socket); !dir.empty()) {
-        dir = dir.substr(0, dir.find_last_of('/') + 1);
-        if (!dir.empty() && mkdir(dir.c_str(), 0755) == 0) log::info("created " + dir);
-    }
-    // Opened before privileges drop; a stale unix socket is removed first.
-    if (smfi_opensocket(true) != MI_SUCCESS) {
-        log::error("cannot open socket " + socket + ": " + std::strerror(errno));
+    // Nothing of a running instance is taken over: its pidfile and its socket
+    // are checked before anything is touched.
+    if (std::string why = pidfile.empty() ? "" : pidfile_problem(pidfile); !why.empty()) {
+        log::error("not starting: " + why);
         return 1;
     }
     const std::string path = unix_socket_path(socket);
+    if (!path.empty()) {
+        std::string dir = path.substr(0, path.find_last_of('/') + 1);
+        if (dir.size() > 1 && mkdir(dir.c_str(), 0755) == 0) log::info("created " + dir);
+        bool removed = false;
+        if (std::string why = claim_unix_socket(path, &removed); !why.empty()) {
+            log::error("not starting: " + why);
+            return 1;
+        }
+        if (removed) log::info("removed stale socket " + path);
+    }
+    // Opened before privileges drop. rmsocket is false: claim_unix_socket has
+    // removed a stale socket, and a live one must make the bind fail.
+    errno = 0;
+    if (smfi_opensocket(false) != MI_SUCCESS) {
+        if (errno == EADDRINUSE)
+            log::error("not starting: " + socket + " is already in use by another process: stop it, or choose "
+                       "another socket");
+        else
+            log::error("not starting: cannot open socket " + socket + ": " +
+                       (errno ? std::strerror(errno) : "libmilter refused it (its reason is in the mail log)"));
+        return 1;
+    }
+    remember_listener();
+    StopInfo how{pidfile, path, 0, std::min(ms.timeout, 10)};
+    if (struct stat st {}; !path.empty() && lstat(path.c_str(), &st) == 0) how.socket_inode = st.st_ino;
     if (!path.empty()) set_socket_access(path, ms.socket_mode, user);
-    if (!drop_privileges(user)) return 1;
 
     if (!o.foreground && daemon(0, 0) != 0) {
         log::error(std::string("cannot detach: ") + std::strerror(errno));
         return 1;
     }
-    if (!write_pidfile(pidfile)) return 1;
+    // Written by the final process, before privileges drop: the pidfile's
+    // directory (/run) is usually writable by root only.
+    if (!pidfile.empty()) {
+        if (std::string why = write_pidfile(pidfile); !why.empty()) {
+            log::error("not starting: " + why);
+            remove_socket(how);
+            return 1;
+        }
+    }
+    if (!drop_privileges(user)) {
+        remove_socket(how);
+        remove_pidfile_logged(pidfile);
+        return 1;
+    }
 
     // Every thread started from here on inherits this mask: our signals
     // reach only signal_loop.
@@ -252,6 +355,13 @@ int run_daemon(const DaemonOptions& options) {
     for (int sig : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, sig);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
+    // poll() always fails with EINTR when a handler runs (signal(7)), even
+    // with SA_RESTART; everything else the main thread does is restarted.
+    struct sigaction kick {};
+    kick.sa_handler = interrupt_poll;
+    kick.sa_flags = SA_RESTART;
+    sigaction(SIGUSR2, &kick, nullptr);
+    g_main_thread = pthread_self();  // after daemon(): the thread that runs smfi_main
     // After detaching and dropping privileges: the writer thread must exist
     // in the final process and create the database as the final user.
     if (const ObservationSettings& obs = r.config->observations; !obs.database.empty()) {
@@ -261,15 +371,20 @@ int run_daemon(const DaemonOptions& options) {
         g_store = new ObservationStore(so, [](std::string_view m) { log::warning("observations: " + std::string(m)); });
         set_observation_sink([](Observation&& ob) { g_store->enqueue(std::move(ob)); });
     }
-    std::thread(signal_loop, o.config_path, StopInfo{pidfile, path, std::min(ms.timeout, 10)}).detach();
+    std::thread(signal_loop, o.config_path, how).detach();
     std::thread(stats_loop).detach();
 
     tune_tcp_connections();  // inet: and inet6: sockets only; see tcp_tuning.cpp
     log::info("starting on " + socket + ", " + describe(*r.config));
-    int rc = smfi_main();  // returns only when libmilter fails or is stopped
-    log::error("libmilter stopped (smfi_main returned " + std::to_string(rc) + ")");
+    int rc = smfi_main();  // returns when stopped, or when libmilter fails
+    g_listener_closed = true;
+    if (g_stop_requested) finish_stop(how);
+    log::error("libmilter stopped on its own (smfi_main returned " + std::to_string(rc) +
+               "): its reason is in the mail log; exiting");
+    remove_socket(how);
+    remove_pidfile_logged(pidfile);
     std::fflush(nullptr);
-    _exit(rc == MI_SUCCESS ? 0 : 1);
+    _exit(1);
 }
 
 }  // namespace tlspolicy::milter

@@ -43,7 +43,9 @@ void error(std::string_view line) { emit(LOG_ERR, line); }
 void warning(std::string_view line) { emit(LOG_WARNING, line); }
 void info(std::string_view line) { emit(LOG_INFO, line); }
 void debug(std::string_view line) {
-    if (debug_on) emit(LOG_DEBUG, line);
+    if (debug_enabled()) emit(LOG_DEBUG, line);
 }
+
+bool debug_enabled() { return debug_on.load(std::memory_order_relaxed); }
 
 }  // namespace tlspolicy::log

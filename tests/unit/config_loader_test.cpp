@@ -343,6 +343,9 @@ const ErrorCase kErrorCases[] = {
      {"t.toml:2:10: socket 'inet6:8891@': the host after '@' is empty"}},
     {"SocketWithRelativePath", "[milter]\nsocket = \"unix:milter.sock\"\n",
      {"t.toml:2:10: socket 'unix:milter.sock': the path must be absolute"}},
+    {"SocketPathLongerThanSunPath", "[milter]\nsocket = \"unix:/run/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/m.sock\"\n",
+     {"t.toml:2:10: socket 'unix:/run/dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd/m.sock': the path is 108 bytes, longer than the 107 bytes a unix socket path can "
+      "have: choose a shorter one"}},
     {"SocketModeNotOctal", "[milter]\nsocket_mode = \"0690\"\n",
      {"t.toml:2:15: socket_mode '0690' is not an octal mode like \"0660\""}},
     {"SocketModeAsInteger", "[milter]\nsocket_mode = 660\n",

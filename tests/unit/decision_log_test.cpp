@@ -39,6 +39,21 @@ TEST(DecisionLog, RefusalAtRcptWithQueueId) {
               "reply=\"450 4.7.10 TLS 1.3 or newer required for hr@example.com (got TLS 1.2)\"");
 }
 
+TEST(DecisionLog, MonitorRefusalAtMailAndRcptSaysWouldReject) {
+    Policy p = make(Mode::Monitor);
+    SessionFacts s = make_session("192.0.2.1", "", {});
+    Verdict sender = decide_sender(p, s, "a@acme.example");
+    EXPECT_EQ(refusal_log_line("", s, "a@acme.example", "", sender),
+              "NOQUEUE: stage=mail action=would_reject result=fail policy=acme client=192.0.2.1 hostname=unknown "
+              "sender=<a@acme.example> version=none cipher=none bits=0/0 "
+              "reply=\"550 5.7.10 TLS required for acme.example (got plaintext)\"");
+    Verdict rcpt = decide_recipient(p, s, "hr@example.com");
+    EXPECT_EQ(refusal_log_line("", s, "a@acme.example", "hr@example.com", rcpt),
+              "NOQUEUE: stage=rcpt action=would_tempfail result=fail policy=hr client=192.0.2.1 hostname=unknown "
+              "sender=<a@acme.example> rcpt=<hr@example.com> version=none cipher=none bits=0/0 "
+              "reply=\"450 4.7.10 TLS required for hr@example.com (got plaintext)\"");
+}
+
 TEST(DecisionLog, MonitorMessageSaysWhatWouldHappen) {
     Policy p = make(Mode::Monitor);
     SessionFacts s = make_session("192.0.2.1", "", {});

@@ -168,9 +168,10 @@ std::string_view macro_text(TlsVersion v) {
 
 void rejudge(const Policy& strict, const Observation& o, Ciphers& ciphers, std::map<std::string, Offender>& out) {
     const CipherInfo& info = ciphers.info(o.cipher);
-    SessionFacts s = make_session(o.client, o.hostname,
-                                  make_tls_facts(macro_text(o.version), o.cipher, std::to_string(o.cipher_bits),
-                                                 std::to_string(o.alg_bits), info));
+    TlsFacts tls = make_tls_facts(macro_text(o.version), o.cipher, std::to_string(o.cipher_bits),
+                                  std::to_string(o.alg_bits), info);
+    if (tls.encrypted()) tls.cert = o.cert;
+    SessionFacts s = make_session(o.client, o.hostname, std::move(tls));
     Verdict v = decide_sender(strict, s, o.sender);
     Offender& f = out[o.sender];
     ++f.sessions;

@@ -110,6 +110,7 @@ Observation observation(std::string_view queue_id, const SessionFacts& s, std::s
     o.cipher = s.tls.cipher;
     o.cipher_bits = s.tls.cipher_bits;
     o.alg_bits = s.tls.alg_bits;
+    o.cert = s.tls.cert;
     o.result = result;
     o.action = action;
     o.would = would;

@@ -23,6 +23,7 @@ struct Observation {
     std::string cipher;
     int cipher_bits = 0;
     int alg_bits = 0;
+    ClientCert cert;            // what the MTA said of the client certificate (schema 2)
     Result result = Result::None;
     Decision action = Decision::Accept;  // what the MTA was told
     // The refusal (tempfail or reject) that monitor mode turned into accept;

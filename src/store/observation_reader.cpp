@@ -9,11 +9,14 @@ std::string for_each_observation(const std::string& path, std::int64_t since, st
                                  const std::function<void(const Observation&)>& each) {
     std::string error;
     bool empty = false;
-    sqlite::Db db = store::open_for_reading(path, &empty, &error);
+    int version = 0;
+    sqlite::Db db = store::open_for_reading(path, &empty, &version, &error);
     if (!db || empty) return error;
+    // Schema 1 has no certificate columns: its rows read as "no certificate".
+    const std::string cert = version >= 2 ? "cert_status, cert_subject, cert_issuer" : "'none', '', ''";
     sqlite::Stmt s(db.get(),
                    "SELECT time, stage, queue_id, client, hostname, sender, recipient, rules, tls_version, cipher,"
-                   " cipher_bits, alg_bits, result, action, would FROM observations"
+                   " cipher_bits, alg_bits, result, action, would, " + cert + " FROM observations"
                    " WHERE time BETWEEN ?1 AND ?2 ORDER BY time, id");
     if (!s.ok()) return path + ": " + sqlite::last_error(db.get());
     s.bind(1, since);
@@ -36,6 +39,9 @@ std::string for_each_observation(const std::string& path, std::int64_t since, st
         o.result = store::parse_result(s.text(12));
         o.action = store::parse_decision(s.text(13));
         o.would = store::parse_decision(s.text(14));
+        o.cert.status = store::parse_cert_status(s.text(15));
+        o.cert.subject_cn = s.text(16);
+        o.cert.issuer_cn = s.text(17);
         each(o);
     }
     if (rc != SQLITE_DONE) return path + ": reading observations failed: " + sqlite::last_error(db.get());

@@ -42,6 +42,11 @@ constexpr std::array kMigrations{
         CREATE INDEX observations_time ON observations(time);
         CREATE INDEX observations_sender_domain ON observations(sender_domain);
     )"},
+    Migration{2, R"(
+        ALTER TABLE observations ADD COLUMN cert_status TEXT NOT NULL DEFAULT 'none';  -- none | unverified | verified | unknown
+        ALTER TABLE observations ADD COLUMN cert_subject TEXT NOT NULL DEFAULT '';     -- subject CN
+        ALTER TABLE observations ADD COLUMN cert_issuer TEXT NOT NULL DEFAULT '';      -- issuer CN
+    )"},
 };
 
 enum class State { Empty, Current, Older, Newer, Foreign };
@@ -141,8 +146,9 @@ sqlite::Db open_for_writing(const std::string& path, std::string* error) {
     return db;
 }
 
-sqlite::Db open_for_reading(const std::string& path, bool* empty, std::string* error) {
+sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error) {
     *empty = false;
+    *version = schema_version();
     struct stat st {};
     if (stat(path.c_str(), &st) != 0 && errno == ENOENT) {
         *error = path + ": no such file; the daemon creates it when [observations] database names it";
@@ -158,11 +164,9 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, std::string* e
     switch (in.state) {
         case State::Current: return db;
         case State::Empty: *empty = true; return db;
-        case State::Older:
-            *error = path + ": observation database schema version " + std::to_string(in.version) +
-                     " is older than this release reads (" + std::to_string(schema_version()) +
-                     "); start the daemon once, it migrates the file.";
-            return nullptr;
+        case State::Older:  // read as it is: the daemon migrates it when it next writes
+            *version = in.version;
+            return db;
         case State::Newer:
         case State::Foreign: *error = refusal(path, in); return nullptr;
     }
@@ -177,6 +181,12 @@ TlsVersion parse_version(std::string_view name) {
                    TlsVersion::TLSv1_2, TlsVersion::TLSv1_3})
         if (header_name(v) == name) return v;
     return TlsVersion::Unknown;
+}
+
+CertStatus parse_cert_status(std::string_view t) {
+    for (auto st : {CertStatus::Unverified, CertStatus::Verified, CertStatus::Unknown})
+        if (cert_status_name(st) == t) return st;
+    return CertStatus::None;
 }
 
 Result parse_result(std::string_view t) {

@@ -20,13 +20,15 @@ int schema_version();                              // the newest schema this bui
 sqlite::Db open_for_writing(const std::string& path, std::string* error);
 
 // For the reader: read-only; an empty (not yet created) database is fine and
-// reads as no rows, so *empty is set instead of an error.
-sqlite::Db open_for_reading(const std::string& path, bool* empty, std::string* error);
+// reads as no rows, so *empty is set instead of an error. An older schema is
+// read as it is (*version says which: columns added later are missing).
+sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error);
 
 // Column spellings, readable with the sqlite3 shell: the header's words.
 std::string_view stage_text(Stage s);  // "mail", "rcpt"
 Stage parse_stage(std::string_view text);
 TlsVersion parse_version(std::string_view header_name);  // "TLS1_2" -> TLSv1_2; unknown words: Unknown
+CertStatus parse_cert_status(std::string_view text);
 Result parse_result(std::string_view text);
 Decision parse_decision(std::string_view text);
 

@@ -13,8 +13,8 @@ namespace {
 
 constexpr const char* kInsert =
     "INSERT INTO observations (time, stage, queue_id, client, hostname, sender, sender_domain, recipient,"
-    " rules, tls_version, cipher, cipher_bits, alg_bits, result, action, would)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    " rules, tls_version, cipher, cipher_bits, alg_bits, result, action, would, cert_status, cert_subject,"
+    " cert_issuer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
 
 void bind(sqlite::Stmt& s, const Observation& o) {
     s.bind(1, o.time);
@@ -33,6 +33,9 @@ void bind(sqlite::Stmt& s, const Observation& o) {
     s.bind(14, result_name(o.result));
     s.bind(15, decision_name(o.action));
     s.bind(16, decision_name(o.would));
+    s.bind(17, cert_status_name(o.cert.status));
+    s.bind(18, o.cert.subject_cn);
+    s.bind(19, o.cert.issuer_cn);
 }
 
 // "30s", or "250ms" for the short intervals of tests.

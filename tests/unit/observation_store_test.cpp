@@ -122,6 +122,7 @@ TEST(ObservationStore, EveryFieldRoundTrips) {
     want.result = Result::Fail;
     want.action = Decision::Accept;
     want.would = Decision::Tempfail;
+    want.cert = {CertStatus::Unverified, "mx1.acme.example", "Acme CA"};
     {
         ObservationStore store({.path = dir.db()}, nullptr);
         Observation copy = want;
@@ -146,6 +147,55 @@ TEST(ObservationStore, EveryFieldRoundTrips) {
     EXPECT_EQ(got.result, want.result);
     EXPECT_EQ(got.action, want.action);
     EXPECT_EQ(got.would, want.would);
+    EXPECT_EQ(got.cert.status, want.cert.status);
+    EXPECT_EQ(got.cert.subject_cn, want.cert.subject_cn);
+    EXPECT_EQ(got.cert.issuer_cn, want.cert.issuer_cn);
+}
+
+// A database written by release 0.1 (schema 1, no certificate columns): the
+// reader reads it as it is, and the store migrates it in place, rows kept.
+TEST(ObservationStore, SchemaOneIsReadAndMigratedInPlace) {
+    TempDir dir;
+    const std::int64_t t = now() - 60;
+    {
+        std::string error;
+        sqlite::Db db = sqlite::open(dir.db(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &error);
+        ASSERT_TRUE(db) << error;
+        ASSERT_TRUE(sqlite::exec(db.get(), R"(
+            CREATE TABLE observations (id INTEGER PRIMARY KEY, time INTEGER NOT NULL, stage TEXT NOT NULL,
+                queue_id TEXT NOT NULL, client TEXT NOT NULL, hostname TEXT NOT NULL, sender TEXT NOT NULL,
+                sender_domain TEXT NOT NULL, recipient TEXT NOT NULL, rules TEXT NOT NULL, tls_version TEXT NOT NULL,
+                cipher TEXT NOT NULL, cipher_bits INTEGER NOT NULL, alg_bits INTEGER NOT NULL, result TEXT NOT NULL,
+                action TEXT NOT NULL, would TEXT NOT NULL);
+            CREATE INDEX observations_time ON observations(time);
+            CREATE INDEX observations_sender_domain ON observations(sender_domain);
+            PRAGMA application_id = 1414288208; PRAGMA user_version = 1;)", &error)) << error;
+        ASSERT_TRUE(sqlite::exec(db.get(), "INSERT INTO observations VALUES (1, " + std::to_string(t) +
+                                               ", 'mail', 'Q1', '203.0.113.5', '', 'a@acme.example', 'acme.example',"
+                                               " '', 'acme', 'TLS1_2', 'ECDHE-RSA-AES128-GCM-SHA256', 128, 128,"
+                                               " 'pass', 'accept', 'accept')", &error)) << error;
+    }
+    ObservationRows before = read_observations(dir.db(), 0, now() + 60);
+    ASSERT_TRUE(before.ok()) << before.error;
+    ASSERT_EQ(before.rows.size(), 1u);
+    EXPECT_EQ(before.rows[0].sender, "a@acme.example");
+    EXPECT_EQ(before.rows[0].cert.status, CertStatus::None);
+    {
+        ObservationStore store({.path = dir.db()}, nullptr);
+        Observation o = obs(t + 1);
+        o.cert = {CertStatus::Verified, "mx1.acme.example", "Acme CA"};
+        store.enqueue(std::move(o));
+    }
+    std::string error;
+    sqlite::Db db = sqlite::open(dir.db(), SQLITE_OPEN_READONLY, &error);
+    EXPECT_EQ(sqlite::query_int(db.get(), "PRAGMA user_version", -1), store::schema_version());
+    ObservationRows after = read_observations(dir.db(), 0, now() + 60);
+    ASSERT_TRUE(after.ok()) << after.error;
+    ASSERT_EQ(after.rows.size(), 2u);
+    EXPECT_EQ(after.rows[0].queue_id, "Q1");
+    EXPECT_EQ(after.rows[0].cert.status, CertStatus::None);
+    EXPECT_EQ(after.rows[1].cert.status, CertStatus::Verified);
+    EXPECT_EQ(after.rows[1].cert.subject_cn, "mx1.acme.example");
 }
 
 TEST(ObservationStore, FullQueueDropsAndCountsWithoutBlocking) {

@@ -114,9 +114,17 @@ class PostfixMta:
     no_ptr_client = ("unknown", "FAIL")  # ({client_name}, {client_resolve}) without a PTR
     sends_alg_bits = False           # {alg_bits}: never
 
+    # What the milter sees of a client certificate Postfix does not trust, and
+    # of none: Postfix sends certificate names only for a trusted one.
+    untrusted_cert_seen = "no verified certificate"
+    no_cert_seen = "no verified certificate"
+
     @staticmethod
-    def harness(workdir, milter_socket, hosts=None):
-        return PostfixHarness(workdir, milter=milter_socket, hosts=hosts)
+    def harness(workdir, milter_socket, hosts=None, client_ca=None):
+        extra = None
+        if client_ca:  # ask every client for a certificate, trust client_ca's
+            extra = {"smtpd_tls_ask_ccert": "yes", "smtpd_tls_CAfile": client_ca}
+        return PostfixHarness(workdir, milter=milter_socket, hosts=hosts, extra_main_cf=extra)
 
     @staticmethod
     def milter_text(reply):
@@ -154,10 +162,14 @@ class SendmailMta:
     no_ptr_client = ("[127.0.0.2]", "FAIL")
     sends_alg_bits = True            # when the milter asks for it
 
+    # Sendmail's {verify}: FAIL for an untrusted certificate, NO for none.
+    untrusted_cert_seen = "an unverified certificate"
+    no_cert_seen = "none"
+
     @staticmethod
-    def harness(workdir, milter_socket, hosts=None):
+    def harness(workdir, milter_socket, hosts=None, client_ca=None):
         return SendmailHarness(workdir, milter=milter_socket, hosts=hosts,
-                               filter_lines=sendmail_mc_filter_lines())
+                               filter_lines=sendmail_mc_filter_lines(), client_ca=client_ca)
 
     @staticmethod
     def milter_text(reply):
@@ -212,11 +224,12 @@ class Stack:
     "sendmail", or an adapter); use with `with`. .mx is the MTA's harness,
     .postfix the same when the MTA is Postfix."""
 
-    def __init__(self, workdir, policy_text, hosts=None, socket=None, mta="postfix"):
+    def __init__(self, workdir, policy_text, hosts=None, socket=None, mta="postfix", client_ca=None):
         os.makedirs(workdir, exist_ok=True)
         self.mta = mta if not isinstance(mta, str) else {m.name: m for m in MTAS}[mta]
         self.milter = Milter(workdir, policy_text, socket=socket)
-        self.mx = self.mta.harness(os.path.join(workdir, self.mta.name), self.milter.socket, hosts)
+        self.mx = self.mta.harness(os.path.join(workdir, self.mta.name), self.milter.socket, hosts,
+                                   client_ca=client_ca)
         self.postfix = self.mx if self.mta is PostfixMta else None
 
     def __enter__(self):
@@ -257,6 +270,7 @@ class StackCase:
     self.mta the adapter. E2E_KEEP=1 keeps the work directory."""
     policy = None
     hosts = None
+    client_ca = None  # a CA file: the MTA asks clients for certificates and trusts this CA's
     mta = None  # set by @for_each_mta
 
     @classmethod
@@ -270,7 +284,7 @@ class StackCase:
         os.chmod(cls.dir, 0o755)  # Postfix's own users must reach the queue below it
         try:
             cls.stack = Stack(cls.dir, cls.policy, hosts=cls.hosts, socket=cls.socket_for(cls.dir),
-                              mta=cls.mta).__enter__()
+                              mta=cls.mta, client_ca=cls.client_ca).__enter__()
         except BaseException:
             import shutil
             if not os.environ.get("E2E_KEEP"):

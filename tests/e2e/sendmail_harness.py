@@ -120,13 +120,14 @@ class SendmailHarness:
     reply_prefixes_address = True  # "550 5.7.10 <addr>... text" at MAIL and RCPT
 
     def __init__(self, workdir=None, milter=None, filter_lines=None, hosts=None,
-                 myhostname="mx.sendmail.test"):
+                 myhostname="mx.sendmail.test", client_ca=None):
         self._tmp = workdir is None
         self.workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="smh."))
         self.milter = milter
         self.filter_lines = filter_lines or DEFAULT_FILTER
         self.hosts = dict(hosts or {})
         self.myhostname = myhostname
+        self.client_ca = client_ca  # also trusted for client certificates ({verify} OK)
         self.root = os.path.join(self.workdir, "root")
         self.etc = os.path.join(self.workdir, "etc")
         self.queue_dir = os.path.join(self.workdir, "mqueue")
@@ -191,6 +192,11 @@ class SendmailHarness:
         # PostfixHarness's certificate maker, cached per host name and process.
         PostfixHarness._make_cert(self)
         os.chmod(self.key_file, 0o600)
+        if self.client_ca:  # the CAs Sendmail trusts: its own and the clients'
+            with open(os.path.join(self.tls_dir, "cacerts.pem"), "w") as out:
+                for path in (self.cert_file, self.client_ca):
+                    with open(path) as f:
+                        out.write(f.read())
 
     def _write_files(self):
         with open(os.path.join(self.etc, "hosts"), "w") as f:
@@ -242,7 +248,7 @@ define(`confTO_IDENT', `0s')dnl
 define(`confTO_CONNECT', `5s')dnl
 define(`confSERVER_CERT', `{tls}/cert.pem')dnl
 define(`confSERVER_KEY', `{tls}/key.pem')dnl
-define(`confCACERT', `{tls}/cert.pem')dnl
+define(`confCACERT', `{tls}/{cacert}')dnl
 define(`confCACERT_PATH', `{tls}')dnl
 define(`confCIPHER_LIST', `{ciphers}')dnl
 define(`_REC_TLS_', `(version=${{tls_version}} cipher=${{cipher}} bits=${{cipher_bits}}/${{alg_bits}} verify=${{verify}})$.$?u')dnl
@@ -258,7 +264,8 @@ DAEMON_OPTIONS(`Port={port}, Addr=127.0.0.1, Name=MTA')dnl
 {filt}
 MAILER(`smtp')dnl
 """.format(host=self.myhostname, queue=self.queue_dir, e=e, w=self.workdir, tls=self.tls_dir,
-           ciphers=ph.LEGACY_CIPHERS, sink=self.sink_port, port=self.port, filt=filt)
+           ciphers=ph.LEGACY_CIPHERS, sink=self.sink_port, port=self.port, filt=filt,
+           cacert="cacerts.pem" if self.client_ca else "cert.pem")
 
     def _write_cf(self):
         mc = os.path.join(self.etc, "sendmail.mc")

@@ -4,6 +4,8 @@
 // exactly the senders the stricter policy refuses.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -278,6 +280,51 @@ TEST(Report, AgainstListsExactlyTheSendersTheStricterPolicyRefuses) {
         got[1] = got[6] = "";  // domain and time: covered by the golden files
         EXPECT_EQ(got, want) << "line " << i + 1;
     }
+}
+
+// A stricter policy that adds certificate requirements: only the sessions
+// without a verified certificate of the right name would have been refused.
+TEST(Report, AgainstAStricterPolicyWithCertificateRequirements) {
+    TempDb db({});
+    {
+        ObservationStore store({.path = db.path, .keep_days = 36500},
+                               [](std::string_view line) { ADD_FAILURE() << "store: " << line; });
+        struct {
+            const char* sender;
+            ClientCert cert;
+        } rows[] = {
+            {"ok@certs.example", {CertStatus::Verified, "mx1.certs.example", "Certs CA"}},
+            {"wrongcn@certs.example", {CertStatus::Verified, "mail.other.example", "Certs CA"}},
+            {"selfsigned@certs.example", {CertStatus::Unverified, "mx1.certs.example", "mx1.certs.example"}},
+            {"none@certs.example", {CertStatus::None, "", ""}},
+            {"postfix@certs.example", {CertStatus::Unknown, "", ""}},
+            {"other@else.example", {CertStatus::None, "", ""}},
+        };
+        for (const auto& r : rows) {
+            Observation o;
+            o.time = kNow - 3600;
+            o.sender = r.sender;
+            o.rules = "default";
+            o.version = TlsVersion::TLSv1_3;
+            o.cipher = "TLS_AES_256_GCM_SHA384";
+            o.cipher_bits = o.alg_bits = 256;
+            o.cert = r.cert;
+            store.enqueue(std::move(o));
+        }
+    }
+    const std::string stricter = (db.dir / "stricter.toml").string();
+    std::ofstream(stricter) << "[[partner]]\nname = \"certs\"\nsenders = [\"certs.example\"]\n"
+                               "cert_subjects = [\"mx1.certs.example\"]\naction = \"reject\"\n";
+    auto csv = parse_csv(run(db, "csv", "7d", stricter));
+    std::map<std::string, std::string> replies;
+    for (std::size_t i = 1; i < csv.size(); ++i) replies[csv[i][0]] = csv[i].back();
+    const std::map<std::string, std::string> want{
+        {"wrongcn@certs.example", "550 5.7.10 client certificate for mx1.certs.example required for certs.example (got CN=mail.other.example)"},
+        {"selfsigned@certs.example", "550 5.7.10 verified client certificate required for certs.example (got an unverified certificate)"},
+        {"none@certs.example", "550 5.7.10 verified client certificate required for certs.example (got none)"},
+        {"postfix@certs.example", "550 5.7.10 verified client certificate required for certs.example (got no verified certificate)"},
+    };
+    EXPECT_EQ(replies, want);
 }
 
 TEST(Report, HtmlIsOneSelfContainedFile) {

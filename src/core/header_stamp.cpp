@@ -43,7 +43,10 @@ MessageOutcome summarize(const Verdict& sender, std::span<const Verdict> recipie
 
 std::string header_value(std::string_view authserv_id, const TlsFacts& tls, const Verdict& sender,
                          std::span<const Verdict> recipients) {
-    MessageOutcome m = summarize(sender, recipients);
+    return header_value(authserv_id, tls, summarize(sender, recipients));
+}
+
+std::string header_value(std::string_view authserv_id, const TlsFacts& tls, const MessageOutcome& m) {
     std::string out = sanitize_token(authserv_id, kMaxToken);
     out += "; version=";
     if (tls.encrypted()) {

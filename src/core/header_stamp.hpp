@@ -24,6 +24,8 @@ MessageOutcome summarize(const Verdict& sender, std::span<const Verdict> recipie
 // sender verdict and of the recipient verdicts it was accepted with.
 std::string header_value(std::string_view authserv_id, const TlsFacts& tls, const Verdict& sender,
                          std::span<const Verdict> recipients);
+// The same from the outcome already summarised (the glue needs it for the log too).
+std::string header_value(std::string_view authserv_id, const TlsFacts& tls, const MessageOutcome& outcome);
 
 // The authserv-id an existing header value opens with, read as RFC 8601
 // reads Authentication-Results: leading CFWS (white space, folding, nested

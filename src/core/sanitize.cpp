@@ -21,16 +21,27 @@ std::string sanitize_text(std::string_view in, std::size_t max) {
     return out;
 }
 
+namespace {
+
+bool token_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-' || c == '+' || c == '/';
+}
+
+}  // namespace
+
 std::string sanitize_token(std::string_view in, std::size_t max) {
     std::string out;
     out.reserve(std::min(in.size(), max));
     for (char c : in) {
         if (out.size() >= max) break;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-' || c == '+' || c == '/';
-        out += ok ? c : '_';
+        out += token_char(c) ? c : '_';
     }
     return out.empty() ? "none" : out;
+}
+
+bool is_clean_token(std::string_view in, std::size_t max) {
+    return !in.empty() && in.size() <= max && std::all_of(in.begin(), in.end(), token_char);
 }
 
 std::string escape_percent(std::string_view in) {

@@ -17,6 +17,8 @@ std::string sanitize_text(std::string_view in, std::size_t max);
 // One header token (cipher name, version, authserv-id): only [A-Za-z0-9._+/-]
 // survive, anything else becomes '_'; empty becomes "none".
 std::string sanitize_token(std::string_view in, std::size_t max);
+// True when sanitize_token would return `in` unchanged (checks, no copy).
+bool is_clean_token(std::string_view in, std::size_t max);
 
 // libmilter's smfi_setreply treats '%' as a format character: double it.
 std::string escape_percent(std::string_view in);

@@ -117,27 +117,34 @@ Observation observation(std::string_view queue_id, const SessionFacts& s, std::s
     return o;
 }
 
+// Counts a decision that was kept for later (monitor mode's unsettled ones).
 void count(Observation&& o) {
-    metrics().count(o);
+    metrics().count({o.stage, o.action, o.would, o.result, o.version, o.cipher, o.rules});
     if (g_sink) g_sink(std::move(o));
 }
 
-// One decision: its log line, its counters, its observation.
-void record(const std::string& line, Observation&& o) {
+// One decision: its log line, its counters, and its observation, which is
+// built only when a store takes it.
+void record(const std::string& line, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
+            std::string_view rcpt, Stage stage, const std::string& rules, Result result, Decision action,
+            Decision would) {
     log::info(line);
-    count(std::move(o));
+    metrics().count({stage, action, would, result, s.tls.version, s.tls.cipher, rules});
+    if (g_sink) g_sink(observation(queue_id, s, sender, rcpt, stage, rules, result, action, would));
 }
 
 // A refusal at MAIL FROM or RCPT TO, or in monitor mode one that enforcing
 // would have made: logged now, counted when the transaction is settled.
 void record_refusal(Message& m, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                     std::string_view rcpt, const Verdict& v) {
-    Observation o = observation(queue_id, s, sender, rcpt, rcpt.empty() ? Stage::Mail : Stage::Rcpt,
-                                summarize(v, {}).rules, v.result, v.decision,
-                                v.monitored() ? v.enforced : Decision::Accept);
-    if (!v.monitored()) return record(refusal_log_line(queue_id, s, sender, rcpt, v), std::move(o));
+    const Stage stage = rcpt.empty() ? Stage::Mail : Stage::Rcpt;
+    const std::string rules = summarize(v, {}).rules;
+    const Decision would = v.monitored() ? v.enforced : Decision::Accept;
+    if (!v.monitored())
+        return record(refusal_log_line(queue_id, s, sender, rcpt, v), queue_id, s, sender, rcpt, stage, rules,
+                      v.result, v.decision, would);
     log::info(refusal_log_line(queue_id, s, sender, rcpt, v));
-    m.unsettled.push_back(std::move(o));
+    m.unsettled.push_back(observation(queue_id, s, sender, rcpt, stage, rules, v.result, v.decision, would));
 }
 
 // A transaction ends without a message line (RSET, QUIT, a new MAIL FROM):
@@ -297,17 +304,16 @@ sfsistat on_eom(SMFICTX* ctx) {
                 log::warning(std::string(queue_id) + ": could not remove a forged " + cfg.header.name + " header");
         }
 
-        MessageOutcome outcome = summarize(*m.sender_verdict, m.recipients);
-        std::string value = header_value(authserv, s.tls, *m.sender_verdict, m.recipients);
+        const MessageOutcome outcome = summarize(*m.sender_verdict, m.recipients);
+        std::string value = header_value(authserv, s.tls, outcome);
         if (smfi_insheader(ctx, 0, const_cast<char*>(cfg.header.name.c_str()), value.data()) != MI_SUCCESS)
             log::error(std::string(queue_id) + ": could not add the " + cfg.header.name + " header");
         trace(*c, [&] {
             return "end of message " + queue_id + ": result " + std::string(result_name(outcome.result)) + ", policy " +
                    outcome.rules;
         });
-        record(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome),
-               observation(queue_id, s, *m.sender, "", Stage::Mail, outcome.rules, outcome.result, Decision::Accept,
-                           outcome.would));
+        record(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome), queue_id, s, *m.sender, "",
+               Stage::Mail, outcome.rules, outcome.result, Decision::Accept, outcome.would);
         c->msg = Message{};  // the message line covers its would-be refusals: nothing to settle
         return SMFIS_CONTINUE;
     });

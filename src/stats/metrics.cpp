@@ -1,6 +1,7 @@
 // Counting and rendering (see metrics.hpp).
 #include "stats/metrics.hpp"
 
+#include "core/decision_log.hpp"
 #include "core/sanitize.hpp"
 
 namespace tlspolicy {
@@ -32,63 +33,85 @@ void family(std::string& out, const char* name, const char* type, const char* he
     out += '\n';
 }
 
+// Action words in the order of the counters' second index.
+constexpr std::array<std::string_view, 5> kActionWords{"accept", "tempfail", "reject", "would_tempfail", "would_reject"};
+
+std::size_t action_index(Decision action, Decision would) {
+    if (would != Decision::Accept) return would == Decision::Tempfail ? 3 : 4;
+    return static_cast<std::size_t>(action);  // Accept, Tempfail, Reject
+}
+
+std::string_view version_label(TlsVersion v) { return v == TlsVersion::None ? "none" : header_name(v); }
+
 }  // namespace
 
-void Metrics::count(const Observation& o) {
-    std::string version(o.version == TlsVersion::None ? "none" : header_name(o.version));
-    std::string cipher = o.version == TlsVersion::None ? "none" : sanitize_token(o.cipher, kMaxToken);
-    std::string_view stage = o.stage == Stage::Rcpt ? "rcpt" : "mail";
+void Metrics::count(const Counted& d) {
+    const auto relaxed = std::memory_order_relaxed;
+    const auto result = static_cast<std::size_t>(d.result);
+    decisions_[d.stage == Stage::Rcpt][action_index(d.action, d.would)][result].fetch_add(1, relaxed);
+    versions_[static_cast<std::size_t>(d.version)].fetch_add(1, relaxed);
+    std::string_view cipher = d.version == TlsVersion::None ? "none" : d.cipher;
+    // The MTA's text, sanitised by the core already; checked again without
+    // copying, since a label that breaks the format breaks the whole file.
+    std::string cleaned;
+    if (!is_clean_token(cipher, kMaxToken)) cipher = cleaned = sanitize_token(cipher, kMaxToken);
     std::lock_guard<std::mutex> lock(mutex_);
-    ++decisions_[{std::string(stage), std::string(action_word(o.action, o.would)), std::string(result_name(o.result))}];
-    ++versions_[version];
-    if (ciphers_.size() >= kMaxCiphers && !ciphers_.contains(cipher)) cipher = "other";
-    ++ciphers_[cipher];
-    std::string_view rules = o.rules;
-    while (!rules.empty()) {
-        auto comma = rules.find(',');
-        ++rules_[{std::string(rules.substr(0, comma)), std::string(result_name(o.result))}];
+    if (auto it = ciphers_.find(cipher); it != ciphers_.end()) ++it->second;
+    else ++ciphers_[std::string(ciphers_.size() >= kMaxCiphers ? "other" : cipher)];
+    for (std::string_view rules = d.rules; !rules.empty();) {
+        const auto comma = rules.find(',');
+        const std::string_view rule = rules.substr(0, comma);
+        auto it = rules_.find(rule);
+        if (it == rules_.end()) it = rules_.emplace(std::string(rule), std::array<std::uint64_t, 3>{}).first;
+        ++it->second[result];
         rules = comma == std::string_view::npos ? std::string_view{} : rules.substr(comma + 1);
     }
 }
 
-void Metrics::count_reload(bool ok) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++(ok ? reloads_ : reload_failures_);
-}
+void Metrics::count_reload(bool ok) { ++(ok ? reloads_ : reload_failures_); }
 
 void Metrics::set_observation_counts(std::uint64_t written, std::uint64_t dropped) {
-    std::lock_guard<std::mutex> lock(mutex_);
     written_ = written;
     dropped_ = dropped;
 }
 
 std::string Metrics::render() const {
-    std::lock_guard<std::mutex> lock(mutex_);
     std::string out;
     family(out, "tlspolicy_milter_decisions_total", "counter",
            "Decisions by stage (mail: the message or its sender, rcpt: a refused recipient), action and result.");
-    for (const auto& [k, n] : decisions_)
-        out += "tlspolicy_milter_decisions_total{stage=\"" + label(std::get<0>(k)) + "\",action=\"" +
-               label(std::get<1>(k)) + "\",result=\"" + label(std::get<2>(k)) + "\"} " + std::to_string(n) + "\n";
+    for (std::size_t stage = 0; stage < 2; ++stage)
+        for (std::size_t a = 0; a < kActions; ++a)
+            for (std::size_t r = 0; r < 3; ++r)
+                if (const std::uint64_t n = decisions_[stage][a][r].load())
+                    out += std::string("tlspolicy_milter_decisions_total{stage=\"") + (stage ? "rcpt" : "mail") +
+                           "\",action=\"" + std::string(kActionWords[a]) + "\",result=\"" +
+                           std::string(result_name(static_cast<Result>(r))) + "\"} " + std::to_string(n) + "\n";
     family(out, "tlspolicy_milter_tls_version_total", "counter", "Decisions by the session's TLS version.");
-    for (const auto& [v, n] : versions_)
-        out += "tlspolicy_milter_tls_version_total{version=\"" + label(v) + "\"} " + std::to_string(n) + "\n";
-    family(out, "tlspolicy_milter_cipher_total", "counter", "Decisions by the session's cipher.");
-    for (const auto& [c, n] : ciphers_)
-        out += "tlspolicy_milter_cipher_total{cipher=\"" + label(c) + "\"} " + std::to_string(n) + "\n";
-    family(out, "tlspolicy_milter_rule_total", "counter", "Decisions each rule took part in, by result.");
-    for (const auto& [k, n] : rules_)
-        out += "tlspolicy_milter_rule_total{rule=\"" + label(k.first) + "\",result=\"" + label(k.second) + "\"} " +
-               std::to_string(n) + "\n";
+    for (std::size_t v = 0; v < kVersions; ++v)
+        if (const std::uint64_t n = versions_[v].load())
+            out += "tlspolicy_milter_tls_version_total{version=\"" +
+                   label(version_label(static_cast<TlsVersion>(v))) + "\"} " + std::to_string(n) + "\n";
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        family(out, "tlspolicy_milter_cipher_total", "counter", "Decisions by the session's cipher.");
+        for (const auto& [c, n] : ciphers_)
+            out += "tlspolicy_milter_cipher_total{cipher=\"" + label(c) + "\"} " + std::to_string(n) + "\n";
+        family(out, "tlspolicy_milter_rule_total", "counter", "Decisions each rule took part in, by result.");
+        for (const auto& [rule, by_result] : rules_)
+            for (std::size_t r = 0; r < 3; ++r)
+                if (by_result[r])
+                    out += "tlspolicy_milter_rule_total{rule=\"" + label(rule) + "\",result=\"" +
+                           std::string(result_name(static_cast<Result>(r))) + "\"} " + std::to_string(by_result[r]) + "\n";
+    }
     family(out, "tlspolicy_milter_reloads_total", "counter", "Successful policy reloads.");
-    out += "tlspolicy_milter_reloads_total " + std::to_string(reloads_) + "\n";
+    out += "tlspolicy_milter_reloads_total " + std::to_string(reloads_.load()) + "\n";
     family(out, "tlspolicy_milter_reload_failures_total", "counter", "Reloads refused because the file had errors.");
-    out += "tlspolicy_milter_reload_failures_total " + std::to_string(reload_failures_) + "\n";
+    out += "tlspolicy_milter_reload_failures_total " + std::to_string(reload_failures_.load()) + "\n";
     family(out, "tlspolicy_milter_observations_written_total", "counter", "Observations written to the SQLite store.");
-    out += "tlspolicy_milter_observations_written_total " + std::to_string(written_) + "\n";
+    out += "tlspolicy_milter_observations_written_total " + std::to_string(written_.load()) + "\n";
     family(out, "tlspolicy_milter_observations_dropped_total", "counter",
            "Observations dropped: queue full or database not writable.");
-    out += "tlspolicy_milter_observations_dropped_total " + std::to_string(dropped_) + "\n";
+    out += "tlspolicy_milter_observations_dropped_total " + std::to_string(dropped_.load()) + "\n";
     return out;
 }
 

@@ -13,17 +13,9 @@
 namespace tlspolicy {
 namespace {
 
-Observation obs(TlsVersion v, const char* cipher, const char* rules, Result r, Decision action,
-                Decision would = Decision::Accept, Stage stage = Stage::Mail) {
-    Observation o;
-    o.version = v;
-    o.cipher = cipher;
-    o.rules = rules;
-    o.result = r;
-    o.action = action;
-    o.would = would;
-    o.stage = stage;
-    return o;
+Counted obs(TlsVersion v, const char* cipher, const char* rules, Result r, Decision action,
+            Decision would = Decision::Accept, Stage stage = Stage::Mail) {
+    return {stage, action, would, r, v, cipher, rules};
 }
 
 bool has_line(const std::string& text, const std::string& line) {

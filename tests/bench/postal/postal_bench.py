@@ -102,11 +102,11 @@ def inet(port):
     return "inet:%d@127.0.0.1" % port, "inet:127.0.0.1:%d" % port
 
 
-def start_milter(kind, workdir, policy=None, socket="unix"):
+def start_milter(kind, workdir, policy=None, socket="unix", name=None):
     """Starts one milter: kind is floor, plain or tlspolicy (with policy = path
     of its TOML file), on a unix socket in workdir or a loopback TCP port.
     Returns (ManagedProcess, Postfix's spelling of the socket)."""
-    name = kind if policy is None else os.path.basename(policy).split(".")[0]
+    name = name or (kind if policy is None else os.path.basename(policy).split(".")[0])
     if socket == "unix":
         sockdir = os.path.join(workdir, "sockets")
         os.makedirs(sockdir, exist_ok=True)

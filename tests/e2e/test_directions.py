@@ -68,6 +68,18 @@ action = "reject"
 name = "plain"
 senders = ["plain.test", ".hub.test"]
 require_tls = true
+
+[[partner]]
+name = "aes128"
+clients = ["192.0.2.1"]
+require_tls = true
+ciphers = "ECDHE-RSA-AES128-GCM-SHA256"
+
+[[partner]]
+name = "ecdsa"
+clients = ["192.0.2.2"]
+require_tls = true
+ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256"
 """
 
 
@@ -274,6 +286,20 @@ class Directions(unittest.TestCase):
         self.assertEqual(code, 7, rep)
         self.assertFalse(rep["partner"]["met"])
         self.assertIn("TLS 1.2 or newer", " ".join(rep["partner"]["details"]))
+
+    def test_probe_partner_cipher_list(self):
+        # The TLS 1.2 server picks AES256-GCM when offered everything; offered
+        # only the rule's AES128-GCM it agrees, so the rule can be met. An
+        # ECDSA suite it cannot do with its RSA key: cannot be met.
+        target = "127.0.0.6:%d" % self.servers.port
+        code, rep = self.probe(target, "--partner", "aes128")
+        self.assertEqual(code, 0, rep)
+        self.assertTrue(rep["partner"]["met"], rep)
+        self.assertIn("TLSv1.2 offering only the rule's ciphers: ECDHE-RSA-AES128-GCM-SHA256: meets the requirements",
+                      rep["partner"]["details"])
+        code, rep = self.probe(target, "--partner", "ecdsa")
+        self.assertEqual(code, 7, rep)
+        self.assertFalse(rep["partner"]["met"], rep)
 
     def test_probe_no_starttls(self):
         code, rep = self.probe("127.0.0.5:%d" % self.servers.port)

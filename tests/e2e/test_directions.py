@@ -327,6 +327,27 @@ class Directions(unittest.TestCase):
                 self.assertEqual(rep["error"]["stage"], "greeting", rep)
                 self.assertEqual(rep["error"]["kind"], "not_smtp" if mode == "garbage" else "timeout", rep)
 
+    def test_weekly_probe_script_keeps_one_json_per_partner(self):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "contrib",
+                              "tlspolicy-probe-partners")
+        out = os.path.join(self.tmp, "probes")
+        targets = os.path.join(self.tmp, "probe-targets")
+        with open(targets, "w") as f:
+            f.write("# rule  host\npartners 127.0.0.3:%d\nplain 127.0.0.5:%d\n../evil 127.0.0.3:%d\n"
+                    % ((self.servers.port,) * 3))
+        env = dict(os.environ, TLSPOLICY_CONFIG=self.policy, TLSPOLICY_PROBE_TARGETS=targets,
+                   TLSPOLICY_PROBE_DIR=out, TLSPOLICY_BIN=BIN)
+        p = subprocess.run(["/bin/sh", script], env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, "a bad line fails the run: " + p.stderr)
+        self.assertIn("'../evil' cannot be a file name", p.stderr)
+        self.assertEqual(sorted(os.listdir(out)), ["partners.json", "plain.json"])
+        with open(os.path.join(out, "partners.json")) as f:
+            rep = json.load(f)
+        self.assertEqual((rep["exit"], rep["partner"]["met"], self.accepted(rep)), (0, True, ["TLSv1.3"]))
+        with open(os.path.join(out, "plain.json")) as f:
+            rep = json.load(f)
+        self.assertEqual((rep["exit"], rep["starttls"], rep["partner"]["met"]), (5, False, False))
+
     def test_probe_text_output(self):
         r = run("-c", self.policy, "probe", "127.0.0.3:%d" % self.servers.port, "--timeout", "2")
         self.assertEqual(r.returncode, 0, r.stderr)

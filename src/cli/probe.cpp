@@ -86,7 +86,8 @@ std::string judged(const Rule& rule, const TlsFacts& facts, const std::vector<Ch
     return pass ? "meets the requirements" : s;
 }
 
-PartnerVerdict judge_partner(const Rule& rule, const probe::Report& r, const probe::Target& target) {
+PartnerVerdict judge_partner(const Rule& rule, const probe::Report& r, const probe::Target& target,
+                             probe::Clock::time_point deadline) {
     PartnerVerdict v;
     const Requirements& q = rule.req;
     if (q.require_client_cert)
@@ -96,7 +97,6 @@ PartnerVerdict judge_partner(const Rule& rule, const probe::Report& r, const pro
         v.lines.push_back(v.met ? "no TLS, and the rule accepts plaintext" : "cannot be met: the rule requires TLS and no TLS session was possible");
         return v;
     }
-    const auto deadline = probe::Clock::now() + std::chrono::milliseconds(target.total_timeout_ms);
     for (const probe::Attempt& a : r.attempts) {
         if (!a.accepted) continue;
         const TlsFacts facts = facts_of(a.tls);
@@ -272,11 +272,13 @@ int probe_command(const Config& config, const ProbeOptions& o, std::ostream& out
     }
     target.step_timeout_ms = o.timeout * 1000;
     target.total_timeout_ms = o.timeout * 1000 * 12;  // at most 12 waits end to end
+    // The extra handshakes of --partner share the probe's total time.
+    const auto deadline = probe::Clock::now() + std::chrono::milliseconds(target.total_timeout_ms);
     const probe::Report report = probe::run(target);
     int code = exit_code(report);
     PartnerVerdict pv;
     if (rule) {
-        pv = judge_partner(*rule, report, target);
+        pv = judge_partner(*rule, report, target, deadline);
         if (code == 0 && !pv.met) code = kProbePartnerNotMet;
     }
     if (o.format == "json")

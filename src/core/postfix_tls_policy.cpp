@@ -75,13 +75,18 @@ bool grade_meets(const CipherGrade& g, const Merged& m) {
 
 Merged merge(const std::vector<Rule>& rules, const std::vector<std::size_t>& which) {
     Merged m;
+    bool refusing = false;  // some rule requiring TLS refuses inbound mail without it
     for (std::size_t i : which) {
         const Requirements& q = rules[i].req;
         m.tls |= requires_tls(q);
+        refusing |= requires_tls(q) && rules[i].action != Action::Annotate;
         if (q.min_version) m.min_version = std::max(m.min_version, *q.min_version);
         if (q.profile) m.min_version = std::max(m.min_version, q.profile->min_version);
         if (q.min_cipher_bits) m.min_bits = std::max(m.min_bits, *q.min_cipher_bits);
     }
+    if (m.tls && !refusing)
+        m.notes.push_back("the rules requiring TLS here only annotate inbound mail (action annotate); "
+                          "this line refuses to send without TLS all the same");
     const bool tls12_possible = m.min_version < TlsVersion::TLSv1_3;
     for (std::size_t i : which) {
         const Rule& r = rules[i];
@@ -194,6 +199,9 @@ void write_postfix_tls_policy(const Policy& policy, const std::vector<CipherGrad
            "# smtp_tls_policy_maps (the Postfix default). Cipher grades are Postfix's defaults.\n"
            "# Install: postmap hash:/etc/postfix/tls_policy and, in main.cf,\n"
            "# smtp_tls_policy_maps = hash:/etc/postfix/tls_policy\n";
+    if (policy.mode == Mode::Monitor)
+        out << "# mode = monitor: inbound, nothing is refused yet; Postfix enforces these lines\n"
+               "# for outbound mail as soon as the table is in use.\n";
     if (requires_tls(policy.defaults.req))
         out << "# [defaults] requires TLS of every other sender; for mail we send, that would be\n"
                "# smtp_tls_security_level = encrypt in main.cf, which is not a table line: not exported.\n";

@@ -93,6 +93,9 @@ std::vector<Row> rows() {
         {"a client certificate requirement needs TLS; the certificate itself is a comment",
          {{.name = "cert", .senders = {"cert.example"}, .req = with(Requirements{}, [](Requirements& q) { q.require_client_cert = true; })}},
          {{"cert.example", "encrypt"}}, {"client certificate requirements"}},
+        {"annotate-only rules still export encrypt, with a comment",
+         {{.name = "soft", .senders = {"soft.example"}, .req = tls_required(), .action = Action::Annotate}},
+         {{"soft.example", "encrypt"}}, {"only annotate inbound mail"}},
         {"TLS required but no sender domain",
          {{.name = "ip", .clients = {"192.0.2.0/24"}, .req = tls_required()}},
          {}, {"ip (line 0) requires TLS but names no sender domain"}},
@@ -150,6 +153,11 @@ TEST(PostfixTlsPolicy, WrittenTableIsPostmapSyntax) {
         EXPECT_EQ(line, "a.example\tencrypt");
     }
     EXPECT_EQ(entries, 1);
+    EXPECT_EQ(text.find("mode = monitor"), std::string::npos);
+    p.mode = Mode::Monitor;
+    std::ostringstream monitored;
+    write_postfix_tls_policy(p, kGrades, "policy.toml", monitored);
+    EXPECT_NE(monitored.str().find("# mode = monitor: inbound, nothing is refused yet"), std::string::npos);
 }
 
 }  // namespace

@@ -115,6 +115,9 @@ class _Server(threading.Thread):
         try:
             if self.mode == "garbage":
                 c.sendall(b"\x16\x03\x01 HTTP/1.1 400 nonsense\r\n")
+            if self.mode == "fake-starttls":
+                self._fake_starttls(c)
+                return
             while True:
                 d = c.recv(4096)
                 if not d:
@@ -123,6 +126,21 @@ class _Server(threading.Thread):
                     c.sendall(d)
         except OSError:
             return
+
+    def _fake_starttls(self, c):
+        """SMTP that offers STARTTLS, says 220 to it, then sends no TLS."""
+        f = c.makefile("rb")
+        c.sendall(b"220 fake.test ESMTP\r\n")
+        for line in f:
+            verb = line.split(b" ")[0].strip().upper()
+            if verb == b"EHLO":
+                c.sendall(b"250-fake.test\r\n250 STARTTLS\r\n")
+            elif verb == b"STARTTLS":
+                c.sendall(b"220 go ahead\r\n")
+                c.sendall(b"this is not TLS\r\n" * 4)
+                return
+            else:
+                c.sendall(b"500 what\r\n")
 
     def close(self):
         self.sock.close()
@@ -347,6 +365,18 @@ class Directions(unittest.TestCase):
         with open(os.path.join(out, "plain.json")) as f:
             rep = json.load(f)
         self.assertEqual((rep["exit"], rep["starttls"], rep["partner"]["met"]), (5, False, False))
+
+    def test_probe_starttls_without_tls(self):
+        srv = _Server("fake-starttls")
+        srv.start()
+        try:
+            code, rep = self.probe("127.0.0.1:%d" % srv.port)
+        finally:
+            srv.close()
+        self.assertEqual(code, 6, rep)
+        self.assertTrue(rep["starttls"])
+        self.assertEqual([(v["accepted"], v["stage"], v["kind"]) for v in rep["versions"]],
+                         [(False, "TLS handshake", "tls")] * 4)
 
     def test_probe_text_output(self):
         r = run("-c", self.policy, "probe", "127.0.0.3:%d" % self.servers.port, "--timeout", "2")

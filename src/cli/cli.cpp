@@ -97,6 +97,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     pr->add_option("--timeout", po.timeout, "seconds for each step (connect, each read, handshake)")
         ->check(CLI::Range(1, 60))
         ->capture_default_str();
+    pr->add_option("--helo", po.helo, "the name to say EHLO with (default: this host's name)");
 
     try {
         app.parse(argc, argv);

@@ -270,6 +270,7 @@ int probe_command(const Config& config, const ProbeOptions& o, std::ostream& out
             return 2;
         }
     }
+    target.helo = o.helo;
     target.step_timeout_ms = o.timeout * 1000;
     target.total_timeout_ms = o.timeout * 1000 * 12;  // at most 12 waits end to end
     // The extra handshakes of --partner share the probe's total time.

@@ -13,6 +13,7 @@ struct ProbeOptions {
     std::string partner;      // a [[partner]] rule name, or empty
     std::string format = "text";
     int timeout = 5;          // seconds per step
+    std::string helo;         // our EHLO name; empty: this host's name
 };
 
 // Exit codes beyond the common 0/1/2.

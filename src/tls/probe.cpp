@@ -86,7 +86,8 @@ bool greet(Conversation& c, Stage& stopped, StepError& error, Report* report, Sm
     }
     if (report) report->ehlo = ehlo.first();
     if (ehlo.code != 250) {
-        stopped = Stage::Ehlo, error = {StepError::NotSmtp, "the server refuses EHLO: " + ehlo.first()};
+        stopped = Stage::Ehlo, error = {StepError::NotSmtp, "the server refuses EHLO " + helo + ": " + ehlo.first() +
+                                                                " (--helo names us otherwise)"};
         return false;
     }
     return true;
@@ -97,7 +98,6 @@ Attempt attempt(const Target& target, TlsVersion version, const std::string& cip
     Conversation c{target, total, {}};
     Attempt a;
     a.version = version;
-    if (ciphers != kAllCiphers || suites != kAllSuites) a.offered = version == TlsVersion::TLSv1_3 ? suites : ciphers;
     auto fail = [&](Stage s, const StepError& e) {
         a.stopped = s, a.error_kind = e.kind, a.error = e.text;
         c.quit();

@@ -24,7 +24,6 @@ std::string_view stage_name(Stage s);  // "connect", "banner", "EHLO", ...
 
 struct Attempt {
     TlsVersion version = TlsVersion::None;
-    std::string offered;        // "" for everything; else the cipher list/suites offered
     bool accepted = false;      // handshake done and EHLO answered under TLS
     Stage stopped = Stage::Done;
     StepError::Kind error_kind = StepError::None;

@@ -101,6 +101,7 @@ class _Server(threading.Thread):
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.conns = []
+        self.commands = []  # what an SMTP-speaking mode was sent
 
     def run(self):
         while True:
@@ -115,8 +116,8 @@ class _Server(threading.Thread):
         try:
             if self.mode == "garbage":
                 c.sendall(b"\x16\x03\x01 HTTP/1.1 400 nonsense\r\n")
-            if self.mode == "fake-starttls":
-                self._fake_starttls(c)
+            if self.mode in ("fake-starttls", "plain-smtp"):
+                self._smtp(c)
                 return
             while True:
                 d = c.recv(4096)
@@ -127,13 +128,20 @@ class _Server(threading.Thread):
         except OSError:
             return
 
-    def _fake_starttls(self, c):
-        """SMTP that offers STARTTLS, says 220 to it, then sends no TLS."""
+    def _smtp(self, c):
+        """fake-starttls: offers STARTTLS, says 220 to it, then sends no TLS;
+        plain-smtp: no STARTTLS."""
         f = c.makefile("rb")
         c.sendall(b"220 fake.test ESMTP\r\n")
         for line in f:
+            self.commands.append(line.decode("ascii", "replace").rstrip("\r\n"))
             verb = line.split(b" ")[0].strip().upper()
-            if verb == b"EHLO":
+            if verb == b"EHLO" and self.mode == "plain-smtp":
+                c.sendall(b"250-fake.test\r\n250 8BITMIME\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            elif verb == b"EHLO":
                 c.sendall(b"250-fake.test\r\n250 STARTTLS\r\n")
             elif verb == b"STARTTLS":
                 c.sendall(b"220 go ahead\r\n")
@@ -377,6 +385,20 @@ class Directions(unittest.TestCase):
         self.assertTrue(rep["starttls"])
         self.assertEqual([(v["accepted"], v["stage"], v["kind"]) for v in rep["versions"]],
                          [(False, "TLS handshake", "tls")] * 4)
+
+    def test_probe_says_ehlo_and_quit_and_never_mail(self):
+        srv = _Server("plain-smtp")
+        srv.start()
+        try:
+            code, rep = self.probe("127.0.0.1:%d" % srv.port, "--helo", "probe.example")
+        finally:
+            srv.close()
+        self.assertEqual(code, 5, rep)
+        self.assertEqual(srv.commands, ["EHLO probe.example", "QUIT"])
+        # Under TLS, as the Postfix server counts a session's commands (only
+        # the probe's sessions end without mail=; the client's deliveries have it).
+        self.probe("127.0.0.6:%d" % self.servers.port)
+        self.servers.wait_for_log(r"disconnect from \S+ ehlo=2 starttls=1 quit=1 commands=4\n")
 
     def test_probe_text_output(self):
         r = run("-c", self.policy, "probe", "127.0.0.3:%d" % self.servers.port, "--timeout", "2")

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "cli/explain.hpp"
+#include "cli/export.hpp"
+#include "cli/probe.hpp"
 #include "cli/report.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
@@ -88,6 +90,22 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
 
+    std::string export_format;
+    CLI::App* xp = app.add_subcommand("export", "write the policy for another program: postfix-tls-policy");
+    xp->add_option("format", export_format, "postfix-tls-policy: smtp_tls_policy_maps lines for mail to partners")
+        ->required()
+        ->check(CLI::IsMember({"postfix-tls-policy"}));
+
+    ProbeOptions po;
+    CLI::App* pr = app.add_subcommand("probe", "what a partner's SMTP server offers over STARTTLS, per TLS version");
+    pr->add_option("target", po.target, "HOST, HOST:PORT or [ADDRESS]:PORT (port 25 by default)")->required();
+    pr->add_option("--partner", po.partner, "judge the server's offer by this [[partner]] rule's requirements");
+    pr->add_option("--format", po.format, "output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+    pr->add_option("--timeout", po.timeout, "seconds for each step (connect, each read, handshake)")
+        ->check(CLI::Range(1, 60))
+        ->capture_default_str();
+    pr->add_option("--helo", po.helo, "the name to say EHLO with (default: this host's name)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -97,9 +115,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         out << "tlspolicy-milter " << TLSPOLICY_VERSION << "\n" << cipher_table::openssl_version() << "\n";
         return 0;
     }
-    // explain and report load and check the file too, and stop on its errors:
+    // explain, report, export and probe load and check the file too, and stop on its errors:
     // --check with either would leave one of the two requests unanswered.
-    for (const CLI::App* sub : {ex, rp})
+    for (const CLI::App* sub : {ex, rp, xp, pr})
         if (check && sub->parsed()) {
             err << "--check and " << sub->get_name() << " are separate requests: run 'tlspolicy-milter -c FILE "
                 << "--check' to validate the file, or 'tlspolicy-milter -c FILE " << sub->get_name()
@@ -111,7 +129,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         err << "tlspolicy-milter: -p '" << socket << "': " << why << "\n";
         return 2;
     }
-    if (!check && !ex->parsed() && !rp->parsed())
+    if (!check && !ex->parsed() && !rp->parsed() && !xp->parsed() && !pr->parsed())
         return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});
     auto config = load(config_path, check, err);
     if (!config) return 1;
@@ -123,6 +141,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         rep.now = std::time(nullptr);
         return report(*config, rep, out, err);
     }
+    if (xp->parsed()) return export_table(*config, export_format, out, err);
+    if (pr->parsed()) return probe_command(*config, po, out, err);
     return explain(*config, req, out, err);
 }
 

@@ -5,7 +5,8 @@
 
 namespace tlspolicy {
 
-// Exit codes: 0 fine, 1 the policy file has errors, 2 bad command line.
+// Exit codes: 0 fine, 1 the policy file has errors, 2 bad command line;
+// probe adds 3 to 7 (cli/probe.hpp).
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
 
 }  // namespace tlspolicy

@@ -150,6 +150,12 @@ bool RuleOutcome::failed() const {
     return false;
 }
 
+std::vector<CheckResult> judge_requirements(const Requirements& req, const TlsFacts& tls) {
+    std::vector<CheckResult> out;
+    judge(req, tls, out);
+    return out;
+}
+
 std::string_view result_name(Result r) {
     switch (r) {
         case Result::None: return "none";

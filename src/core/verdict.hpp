@@ -95,6 +95,10 @@ Verdict decide_sender(const Policy& policy, const SessionFacts& session, std::st
 // result none). `recipient` is normalized.
 Verdict decide_recipient(const Policy& policy, const SessionFacts& session, std::string_view recipient);
 
+// The requirements of `req` that apply to a session with these facts, each
+// judged, as decide_* judge them (probe asks this of a server's offer).
+std::vector<CheckResult> judge_requirements(const Requirements& req, const TlsFacts& tls);
+
 // Human text of a requirement and of what the session offered, as replies and
 // explain print them: "TLS 1.2 or newer", "TLS 1.0".
 std::string wanted_text(const Rule& rule, Check check);

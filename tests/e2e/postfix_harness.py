@@ -404,11 +404,14 @@ class PostfixHarness:
       daemons run in a private mount namespace (unshare -m) where a private
       file is bind-mounted on /etc/hosts; the system file is never touched.
       Postfix forward-confirms the name, which the same file provides.
+    extra_smtpd: {"127.0.0.3": ["-o", "smtpd_tls_security_level=none"], ...}:
+      further smtpd listeners on other loopback addresses, same port, each
+      with its own master.cf -o overrides (a server per TLS setup).
     """
 
     def __init__(self, workdir=None, milter=None, milter_macros_override=None,
                  extra_main_cf=None, myhostname="mx.harness.test", full_checks=False,
-                 hosts=None):
+                 hosts=None, extra_smtpd=None):
         self._tmp = workdir is None
         self.workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="pfh."))
         self.config_dir = os.path.join(self.workdir, "etc")
@@ -425,6 +428,7 @@ class PostfixHarness:
         self.myhostname = myhostname
         self.full_checks = full_checks
         self.hosts = dict(hosts or {})
+        self.extra_smtpd = dict(extra_smtpd or {})
         self.port = None
         self.sink_port = None
         self._master = None
@@ -452,7 +456,7 @@ class PostfixHarness:
                 raise HarnessError("missing %s (apt-get install postfix swaks openssl)" % tool)
         self._prepare_dirs()
         self._make_cert()
-        self.port = free_port()
+        self.port = free_port(CLIENT_ADDRS + tuple(self.extra_smtpd))
         self.sink_port = free_port(("127.0.0.1",))
         self._write_config()
         self._start_sink()
@@ -569,6 +573,8 @@ class PostfixHarness:
             # name            type  private unpriv chroot wakeup maxproc command
             "127.0.0.1:%d %s" % (self.port, smtpd),
             "127.0.0.2:%d %s" % (self.port, smtpd),
+        ] + ["%s:%d %s %s" % (addr, self.port, smtpd, " ".join(opts))
+             for addr, opts in self.extra_smtpd.items()] + [
             "pickup    unix  n       -       n       60      1       pickup",
             "cleanup   unix  n       -       n       -       0       cleanup",
             "qmgr      unix  n       -       n       300     1       qmgr",
@@ -672,7 +678,8 @@ class PostfixHarness:
         def up():
             if self._master.poll() is not None:
                 return "exited"
-            return all(_listening(a, self.port) for a in CLIENT_ADDRS) and "up"
+            return all(_listening(a, self.port)
+                       for a in CLIENT_ADDRS + tuple(self.extra_smtpd)) and "up"
 
         try:
             state = _wait(up, 20, "postfix to listen on port %d" % self.port)

@@ -1,0 +1,21 @@
+// `export`: the policy file written for another program; so far the Postfix
+// TLS policy table for mail we send to partners (postfix-tls-policy).
+#pragma once
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/postfix_tls_policy.hpp"
+
+namespace tlspolicy {
+
+// Postfix's default "medium" and "high" cipher grades as the local OpenSSL
+// expands them, loosest first.
+std::vector<CipherGrade> postfix_cipher_grades();
+
+// Writes the table in `format` ("postfix-tls-policy") to `out`; 0, or 2 for
+// an unknown format.
+int export_table(const Config& config, const std::string& format, std::ostream& out, std::ostream& err);
+
+}  // namespace tlspolicy

@@ -21,12 +21,18 @@ std::mutex stderr_mutex;
 void emit(int priority, std::string_view line) {
     if (opened) syslog(priority, "%.*s", static_cast<int>(line.size()), line.data());
     if (!to_stderr) return;
-    std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::tm tm{};
-    localtime_r(&now, &tm);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+    // One line per message: the stamp is formatted once a second, not per
+    // line (localtime_r looks at /etc/localtime on every call).
+    static std::time_t stamped = -1;  // guarded by stderr_mutex, like stamp
+    static char stamp[32];
+    const std::time_t now = std::time(nullptr);
     std::lock_guard<std::mutex> lock(stderr_mutex);
+    if (now != stamped) {
+        std::tm tm{};
+        localtime_r(&now, &tm);
+        std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+        stamped = now;
+    }
     std::fprintf(stderr, "%s tlspolicy-milter: %.*s\n", stamp, static_cast<int>(line.size()), line.data());
 }
 

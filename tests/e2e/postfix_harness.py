@@ -386,7 +386,130 @@ def _envelope_addr(args):
 
 # ----------------------------------------------------------------- harness
 
-class PostfixHarness:
+class SinkHarness:
+    """What PostfixHarness and SendmailHarness share: use as a context manager
+    (start()/stop() are the MTA's own), and an smtp-sink on sink_port that keeps
+    every message relayed to it as a file under sink_dir."""
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def _end_leftovers(self, pids, what):
+        """Waits up to 5 s for pids() to come back empty, then kills what is left."""
+        try:
+            _wait(lambda: not pids(), 5, what)
+        except HarnessError:
+            for pid in pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def _stop_sink(self):
+        if self._sink is not None:
+            if self._sink.poll() is None:
+                self._sink.terminate()
+                try:
+                    self._sink.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self._sink.kill()
+                    self._sink.wait()
+            self._sink_log.close()
+            self._sink = None
+
+    def _start_sink(self):
+        # Template under sink/: strftime, then smtp-sink appends a random suffix.
+        tmpl = os.path.join(self.sink_dir, "%Y%m%d-%H%M%S.")
+        self._sink_log = open(os.path.join(self.workdir, "sink.log"), "wb")
+        self._sink = subprocess.Popen(
+            [SMTP_SINK, "-u", "postfix", "-h", "sink.harness.test", "-d", tmpl,
+             "127.0.0.1:%d" % self.sink_port, "64"],
+            stdin=subprocess.DEVNULL, stdout=self._sink_log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        try:
+            _wait(lambda: _listening("127.0.0.1", self.sink_port) or self._sink.poll() is not None,
+                  10, "smtp-sink to listen")
+        except HarnessError:
+            raise HarnessError("smtp-sink did not start: " + self._read(self._sink_log.name))
+        if self._sink.poll() is not None:
+            raise HarnessError("smtp-sink exited: " + self._read(self._sink_log.name))
+
+    @staticmethod
+    def _read(path):
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # -- delivered messages
+
+    def _sink_pid_open_files(self):
+        if self._sink is None:
+            return set()
+        d = "/proc/%d/fd" % self._sink.pid
+        out = set()
+        try:
+            for fd in os.listdir(d):
+                try:
+                    out.add(os.readlink(os.path.join(d, fd)))
+                except OSError:
+                    pass
+        except OSError:
+            pass
+        return out
+
+    def messages(self):
+        """Every completely delivered message, oldest first. A file smtp-sink
+        still holds open is a delivery in progress, so it is left out."""
+        busy = self._sink_pid_open_files()
+        out = []
+        for root, _, files in os.walk(self.sink_dir):
+            for n in files:
+                p = os.path.join(root, n)
+                if p not in busy:
+                    out.append(p)
+        out.sort(key=lambda p: (os.stat(p).st_mtime_ns, p))
+        return [SinkMessage(p) for p in out]
+
+    def find_messages(self, marker):
+        """Delivered messages containing marker (bytes or str) anywhere."""
+        if isinstance(marker, str):
+            marker = marker.encode()
+        return [m for m in self.messages() if marker in m.raw]
+
+    def wait_for_message(self, marker, timeout=10):
+        """The single delivered message containing marker; waits for it."""
+        msgs = _wait(lambda: self.find_messages(marker), timeout,
+                     "a delivered message with %r" % marker)
+        if len(msgs) > 1:
+            raise HarnessError("%d messages contain %r" % (len(msgs), marker))
+        return msgs[0]
+
+    def wait_for_messages(self, count, marker=None, timeout=10):
+        """Wait until at least count delivered messages (containing marker) exist."""
+        get = (lambda: self.find_messages(marker)) if marker else self.messages
+        return _wait(lambda: (lambda m: m if len(m) >= count else None)(get()),
+                     timeout, "%d delivered messages" % count)
+
+    def assert_not_delivered(self, marker, wait=1.0):
+        """Give the queue `wait` seconds, then fail if marker was delivered."""
+        time.sleep(wait)
+        found = self.find_messages(marker)
+        if found:
+            raise AssertionError("unexpectedly delivered: %r" % found)
+
+
+class PostfixHarness(SinkHarness):
     """A private Postfix instance. Use as a context manager, or start()/stop().
 
     workdir: where everything lives (created; None = a temp dir removed on stop
@@ -435,18 +558,6 @@ class PostfixHarness:
         self._sink = None
 
     # -- lifecycle
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
     def start(self):
         if os.geteuid() != 0:
@@ -607,23 +718,6 @@ class PostfixHarness:
         for n in ("main.cf", "master.cf"):
             os.utime(os.path.join(self.config_dir, n), (past, past))
 
-    def _start_sink(self):
-        # Template under sink/: strftime, then smtp-sink appends a random suffix.
-        tmpl = os.path.join(self.sink_dir, "%Y%m%d-%H%M%S.")
-        self._sink_log = open(os.path.join(self.workdir, "sink.log"), "wb")
-        self._sink = subprocess.Popen(
-            [SMTP_SINK, "-u", "postfix", "-h", "sink.harness.test", "-d", tmpl,
-             "127.0.0.1:%d" % self.sink_port, "64"],
-            stdin=subprocess.DEVNULL, stdout=self._sink_log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        try:
-            _wait(lambda: _listening("127.0.0.1", self.sink_port) or self._sink.poll() is not None,
-                  10, "smtp-sink to listen")
-        except HarnessError:
-            raise HarnessError("smtp-sink did not start: " + self._read(self._sink_log.name))
-        if self._sink.poll() is not None:
-            raise HarnessError("smtp-sink exited: " + self._read(self._sink_log.name))
-
     def _create_queue_dirs(self):
         """What "post-install create-missing" does for the queue and data
         directories, read from the installed postfix-files. Together with the
@@ -730,24 +824,8 @@ class PostfixHarness:
             self._master = None
         # Anything still carrying our MAIL_CONFIG (a daemon busy in a long
         # operation, or one started outside start-fg) is ours to end.
-        try:
-            _wait(lambda: not processes_of_config(self.config_dir), 5, "postfix daemons to exit")
-        except HarnessError:
-            for pid in processes_of_config(self.config_dir):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if self._sink is not None:
-            if self._sink.poll() is None:
-                self._sink.terminate()
-                try:
-                    self._sink.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self._sink.kill()
-                    self._sink.wait()
-            self._sink_log.close()
-            self._sink = None
+        self._end_leftovers(lambda: processes_of_config(self.config_dir), "postfix daemons to exit")
+        self._stop_sink()
         if self._tmp and not os.environ.get("E2E_KEEP"):
             shutil.rmtree(self.workdir, ignore_errors=True)
         if errors:
@@ -759,14 +837,6 @@ class PostfixHarness:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-
-    @staticmethod
-    def _read(path):
-        try:
-            with open(path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
 
     # -- logs
 
@@ -784,63 +854,6 @@ class PostfixHarness:
         Postfix (and so the milter's connect callback) takes as client name."""
         return re.findall(r"postfix/smtpd\[\d+\]: connect from ([^\[\s]+)\[([^\]]+)\]",
                           self.maillog())
-
-    # -- delivered messages
-
-    def _sink_pid_open_files(self):
-        if self._sink is None:
-            return set()
-        d = "/proc/%d/fd" % self._sink.pid
-        out = set()
-        try:
-            for fd in os.listdir(d):
-                try:
-                    out.add(os.readlink(os.path.join(d, fd)))
-                except OSError:
-                    pass
-        except OSError:
-            pass
-        return out
-
-    def messages(self):
-        """Every completely delivered message, oldest first. A file smtp-sink
-        still holds open is a delivery in progress, so it is left out."""
-        busy = self._sink_pid_open_files()
-        out = []
-        for root, _, files in os.walk(self.sink_dir):
-            for n in files:
-                p = os.path.join(root, n)
-                if p not in busy:
-                    out.append(p)
-        out.sort(key=lambda p: (os.stat(p).st_mtime_ns, p))
-        return [SinkMessage(p) for p in out]
-
-    def find_messages(self, marker):
-        """Delivered messages containing marker (bytes or str) anywhere."""
-        if isinstance(marker, str):
-            marker = marker.encode()
-        return [m for m in self.messages() if marker in m.raw]
-
-    def wait_for_message(self, marker, timeout=10):
-        """The single delivered message containing marker; waits for it."""
-        msgs = _wait(lambda: self.find_messages(marker), timeout,
-                     "a delivered message with %r" % marker)
-        if len(msgs) > 1:
-            raise HarnessError("%d messages contain %r" % (len(msgs), marker))
-        return msgs[0]
-
-    def wait_for_messages(self, count, marker=None, timeout=10):
-        """Wait until at least count delivered messages (containing marker) exist."""
-        get = (lambda: self.find_messages(marker)) if marker else self.messages
-        return _wait(lambda: (lambda m: m if len(m) >= count else None)(get()),
-                     timeout, "%d delivered messages" % count)
-
-    def assert_not_delivered(self, marker, wait=1.0):
-        """Give the queue `wait` seconds, then fail if marker was delivered."""
-        time.sleep(wait)
-        found = self.find_messages(marker)
-        if found:
-            raise AssertionError("unexpectedly delivered: %r" % found)
 
     # -- sending
 

@@ -41,7 +41,7 @@ import tempfile
 import time
 
 import postfix_harness as ph
-from postfix_harness import HarnessError, PostfixHarness, _listening, _wait, free_port
+from postfix_harness import HarnessError, PostfixHarness, SinkHarness, _listening, _wait, free_port
 
 PACKAGES = ("sendmail-bin", "sendmail-base", "sendmail-cf", "libwrap0")
 PACKAGE_CACHE = os.environ.get("TLSPOLICY_SENDMAIL_DEBS", "/var/cache/tlspolicy-milter-tests")
@@ -102,7 +102,7 @@ def milter_for_sendmail(spec):
     return spec
 
 
-class SendmailHarness:
+class SendmailHarness(SinkHarness):
     """A private Sendmail. Use as a context manager, or start()/stop().
 
     workdir: where everything lives (created; None = a temp dir removed on stop
@@ -143,18 +143,6 @@ class SendmailHarness:
         self._sink = None
 
     # -- lifecycle
-
-    def __enter__(self):
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
 
     def start(self):
         if os.geteuid() != 0:
@@ -281,18 +269,8 @@ MAILER(`smtp')dnl
         os.chmod(self.cf_path, 0o644)
 
     def _start_sink(self):
-        tmpl = os.path.join(self.sink_dir, "%Y%m%d-%H%M%S.")
-        self._sink_log = open(os.path.join(self.workdir, "sink.log"), "wb")
-        self._sink = subprocess.Popen(
-            [ph.SMTP_SINK, "-u", "postfix", "-h", "sink.harness.test", "-d", tmpl,
-             "127.0.0.1:%d" % self.sink_port, "64"],
-            stdin=subprocess.DEVNULL, stdout=self._sink_log, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        os.chown(self.sink_dir, *_postfix_ids())
-        _wait(lambda: _listening("127.0.0.1", self.sink_port) or self._sink.poll() is not None,
-              10, "smtp-sink to listen")
-        if self._sink.poll() is not None:
-            raise HarnessError("smtp-sink exited: " + PostfixHarness._read(self._sink_log.name))
+        os.chown(self.sink_dir, *_postfix_ids())  # smtp-sink -u postfix writes there
+        super()._start_sink()
 
     def _start_daemon(self):
         e = self.etc
@@ -351,24 +329,8 @@ MAILER(`smtp')dnl
                 pass
             self._out.close()
             self._daemon = None
-        try:
-            _wait(lambda: not self._our_pids(), 5, "sendmail children to exit")
-        except HarnessError:
-            for pid in self._our_pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        if self._sink is not None:
-            if self._sink.poll() is None:
-                self._sink.terminate()
-                try:
-                    self._sink.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    self._sink.kill()
-                    self._sink.wait()
-            self._sink_log.close()
-            self._sink = None
+        self._end_leftovers(self._our_pids, "sendmail children to exit")
+        self._stop_sink()
         if self._tmp and not os.environ.get("E2E_KEEP"):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -376,24 +338,16 @@ MAILER(`smtp')dnl
 
     def log(self):
         """Sendmail's log lines so far (what it would send to syslog)."""
-        return PostfixHarness._read(self.log_path)
+        return self._read(self.log_path)
 
     maillog = log
 
     def output(self):
-        return PostfixHarness._read(self.out_path)
+        return self._read(self.out_path)
 
     def wait_for_log(self, pattern, timeout=10):
         rx = re.compile(pattern)
         return _wait(lambda: rx.search(self.log()), timeout, "sendmail log /%s/" % pattern)
-
-    # -- delivered messages: the same smtp-sink files as PostfixHarness
-    _sink_pid_open_files = PostfixHarness._sink_pid_open_files
-    messages = PostfixHarness.messages
-    find_messages = PostfixHarness.find_messages
-    wait_for_message = PostfixHarness.wait_for_message
-    wait_for_messages = PostfixHarness.wait_for_messages
-    assert_not_delivered = PostfixHarness.assert_not_delivered
 
     # -- sending
 

@@ -140,15 +140,12 @@ std::string_view domain_name(std::string_view sender) {
 // The partner rules a stored decision was made under: its policy= names,
 // without the current policy's recipient rules (a session belongs to its
 // sender side; recipient refusals are rows of their own).
-std::vector<std::string> sender_rules(std::string_view rules, const Policy& policy) {
+std::vector<std::string> sender_rules(std::span<const RuleRef> rules, const Policy& policy) {
     std::vector<std::string> out;
-    for (std::size_t pos = 0; pos <= rules.size();) {
-        std::size_t end = std::min(rules.find(',', pos), rules.size());
-        std::string name(rules.substr(pos, end - pos));
+    for (const RuleRef& r : rules) {
         bool recipient = std::any_of(policy.recipients.begin(), policy.recipients.end(),
-                                     [&](const Rule& r) { return r.name == name; });
-        if (!name.empty() && !recipient) out.push_back(std::move(name));
-        pos = end + 1;
+                                     [&](const Rule& p) { return p.name == r.name; });
+        if (!r.name.empty() && !recipient) out.push_back(r.name);
     }
     if (out.empty()) out.emplace_back("default");
     return out;

@@ -68,7 +68,7 @@ std::string refusal_log_line(std::string_view queue_id, const SessionFacts& s, s
     out += action_word(v);
     out += " result=";
     out += result_name(v.result);
-    out += " policy=" + m.rules;
+    out += " policy=" + rule_names(m.rules);
     common(out, s, sender);
     if (!rcpt.empty()) out += " rcpt=<" + word(rcpt) + ">";
     tls(out, s.tls);
@@ -83,7 +83,7 @@ std::string message_log_line(std::string_view queue_id, const SessionFacts& s, s
     out += action_word(Decision::Accept, m.would);
     out += " result=";
     out += result_name(m.result);
-    out += " policy=" + m.rules;
+    out += " policy=" + rule_names(m.rules);
     common(out, s, sender);
     if (recipients > 0) out += " rcpts=" + std::to_string(recipients);
     tls(out, s.tls);

@@ -11,18 +11,9 @@ namespace {
 
 void add(const Verdict& v, MessageOutcome& m) {
     for (const RuleOutcome& o : v.rules) {
-        const std::string& n = o.rule->name;
-        bool seen = false;  // a rule is named once even when it applied at several stages
-        for (std::size_t pos = 0; !seen && pos < m.rules.size();) {
-            std::size_t end = m.rules.find(',', pos);
-            if (end == std::string::npos) end = m.rules.size();
-            seen = std::string_view(m.rules).substr(pos, end - pos) == n;
-            pos = end + 1;
-        }
-        if (!seen) {
-            if (!m.rules.empty()) m.rules += ',';
-            m.rules += n;
-        }
+        // A rule is kept once even when it applied at several stages.
+        RuleRef ref{o.rule->name, o.rule->kind};
+        if (std::find(m.rules.begin(), m.rules.end(), ref) == m.rules.end()) m.rules.push_back(std::move(ref));
     }
     if (v.result == Result::Fail || (v.result == Result::Pass && m.result == Result::None)) m.result = v.result;
     if (v.monitored() && v.enforced > m.would) {
@@ -37,7 +28,7 @@ MessageOutcome summarize(const Verdict& sender, std::span<const Verdict> recipie
     MessageOutcome m;
     add(sender, m);
     for (const Verdict& r : recipients) add(r, m);
-    if (m.rules.empty()) m.rules = "default";
+    if (m.rules.empty()) m.rules.push_back({"default", RuleKind::Defaults});
     return m;
 }
 
@@ -56,7 +47,7 @@ std::string header_value(std::string_view authserv_id, const TlsFacts& tls, cons
     } else {
         out += "none cipher=none bits=0/0";
     }
-    out += "; policy=" + m.rules + " result=";
+    out += "; policy=" + rule_names(m.rules) + " result=";
     out += result_name(m.result);
     return out;
 }

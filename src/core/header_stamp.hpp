@@ -4,6 +4,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/verdict.hpp"
 
@@ -13,7 +14,7 @@ namespace tlspolicy {
 // first, each named once), the result, and in monitor mode the most severe
 // refusal that was let through.
 struct MessageOutcome {
-    std::string rules;  // "acme,hr", or "default"
+    std::vector<RuleRef> rules;  // acme, hr; or the [defaults] rule alone
     Result result = Result::None;
     Decision would = Decision::Accept;
     const Reply* would_reply = nullptr;  // the reply enforce mode would have sent

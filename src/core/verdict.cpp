@@ -1,6 +1,7 @@
 // The decision: which rules apply, which requirements hold, what to answer.
 #include "core/verdict.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/address.hpp"
@@ -287,6 +288,17 @@ Verdict decide_recipient(const Policy& policy, const SessionFacts& session, std:
     }
     conclude(v, policy, session, recipient);
     return v;
+}
+
+std::string rule_names(std::span<const RuleRef> rules) {
+    std::string out;
+    for (auto it = rules.begin(); it != rules.end(); ++it) {
+        // A partner and a recipient rule may share a name: it is shown once.
+        if (std::any_of(rules.begin(), it, [&](const RuleRef& r) { return r.name == it->name; })) continue;
+        if (!out.empty()) out += ',';
+        out += it->name;
+    }
+    return out;
 }
 
 }  // namespace tlspolicy

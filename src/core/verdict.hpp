@@ -55,6 +55,18 @@ struct CheckResult {
     bool passed;
 };
 
+// A rule as a decision records it: its name and the kind of rule it was when
+// the decision was made. Logs, counters and the store keep this, not the
+// policy's current idea of the name (a rule may change kind later).
+struct RuleRef {
+    std::string name;
+    RuleKind kind = RuleKind::Defaults;
+    bool operator==(const RuleRef&) const = default;
+};
+// "acme,hr": the names as the header's policy= and the log lines show them,
+// each once (a partner and a recipient rule may share a name).
+std::string rule_names(std::span<const RuleRef> rules);
+
 struct RuleOutcome {
     const Rule* rule = nullptr;
     std::vector<Match> matched_by;      // empty for [defaults]

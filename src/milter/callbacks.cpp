@@ -95,8 +95,8 @@ void trace(const Connection& c, Text&& text) {
 std::string clean(std::string_view mta_text) { return sanitize_text(mta_text, kMaxToken); }
 
 Observation observation(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
-                        std::string_view rcpt, Stage stage, const std::string& rules, Result result, Decision action,
-                        Decision would) {
+                        std::string_view rcpt, Stage stage, std::span<const RuleRef> rules, Result result,
+                        Decision action, Decision would) {
     Observation o;
     o.time = std::time(nullptr);
     o.stage = stage;
@@ -105,7 +105,7 @@ Observation observation(std::string_view queue_id, const SessionFacts& s, std::s
     o.hostname = s.hostname;
     o.sender = sender;
     o.recipient = rcpt;
-    o.rules = rules;
+    o.rules.assign(rules.begin(), rules.end());
     o.version = s.tls.version;
     o.cipher = s.tls.cipher;
     o.cipher_bits = s.tls.cipher_bits;
@@ -126,7 +126,7 @@ void count(Observation&& o) {
 // One decision: its log line, its counters, and its observation, which is
 // built only when a store takes it.
 void record(const std::string& line, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
-            std::string_view rcpt, Stage stage, const std::string& rules, Result result, Decision action,
+            std::string_view rcpt, Stage stage, std::span<const RuleRef> rules, Result result, Decision action,
             Decision would) {
     log::info(line);
     metrics().count({stage, action, would, result, s.tls.version, s.tls.cipher, rules});
@@ -138,7 +138,7 @@ void record(const std::string& line, std::string_view queue_id, const SessionFac
 void record_refusal(Message& m, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
                     std::string_view rcpt, const Verdict& v) {
     const Stage stage = rcpt.empty() ? Stage::Mail : Stage::Rcpt;
-    const std::string rules = summarize(v, {}).rules;
+    const std::vector<RuleRef> rules = summarize(v, {}).rules;
     const Decision would = v.monitored() ? v.enforced : Decision::Accept;
     if (!v.monitored())
         return record(refusal_log_line(queue_id, s, sender, rcpt, v), queue_id, s, sender, rcpt, stage, rules,
@@ -310,7 +310,7 @@ sfsistat on_eom(SMFICTX* ctx) {
             log::error(std::string(queue_id) + ": could not add the " + cfg.header.name + " header");
         trace(*c, [&] {
             return "end of message " + queue_id + ": result " + std::string(result_name(outcome.result)) + ", policy " +
-                   outcome.rules;
+                   rule_names(outcome.rules);
         });
         record(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome), queue_id, s, *m.sender, "",
                Stage::Mail, outcome.rules, outcome.result, Decision::Accept, outcome.would);

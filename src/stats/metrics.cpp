@@ -1,6 +1,8 @@
 // Counting and rendering (see metrics.hpp).
 #include "stats/metrics.hpp"
 
+#include <algorithm>
+
 #include "core/decision_log.hpp"
 #include "core/sanitize.hpp"
 
@@ -58,13 +60,13 @@ void Metrics::count(const Counted& d) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto it = ciphers_.find(cipher); it != ciphers_.end()) ++it->second;
     else ++ciphers_[std::string(ciphers_.size() >= kMaxCiphers ? "other" : cipher)];
-    for (std::string_view rules = d.rules; !rules.empty();) {
-        const auto comma = rules.find(',');
-        const std::string_view rule = rules.substr(0, comma);
-        auto it = rules_.find(rule);
-        if (it == rules_.end()) it = rules_.emplace(std::string(rule), std::array<std::uint64_t, 3>{}).first;
+    for (auto ref = d.rules.begin(); ref != d.rules.end(); ++ref) {
+        const RuleRef& rule = *ref;
+        // Counted by name, as the header shows it: a partner and a recipient rule of one name count once.
+        if (std::any_of(d.rules.begin(), ref, [&](const RuleRef& r) { return r.name == rule.name; })) continue;
+        auto it = rules_.find(rule.name);
+        if (it == rules_.end()) it = rules_.emplace(rule.name, std::array<std::uint64_t, 3>{}).first;
         ++it->second[result];
-        rules = comma == std::string_view::npos ? std::string_view{} : rules.substr(comma + 1);
     }
 }
 

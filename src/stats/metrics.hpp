@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,7 +27,7 @@ struct Counted {
     Result result = Result::None;
     TlsVersion version = TlsVersion::None;
     std::string_view cipher;             // as reported, already sanitised
-    std::string_view rules;              // "acme,hr" as in the header's policy=
+    std::span<const RuleRef> rules;      // the rules that took part
 };
 
 class Metrics {

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/tls_version.hpp"
 #include "core/verdict.hpp"
@@ -18,7 +19,8 @@ struct Observation {
     std::string hostname;       // verified client hostname, "" if none
     std::string sender;         // normalized envelope sender, "" for <>
     std::string recipient;      // for Rcpt decisions
-    std::string rules;          // "acme,hr" as in the header's policy=
+    std::vector<RuleRef> rules; // the rules that applied, with their kind at the time
+    std::string host;           // the MTA host that decided ("" when not recorded)
     TlsVersion version = TlsVersion::None;
     std::string cipher;
     int cipher_bits = 0;

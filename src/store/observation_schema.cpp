@@ -176,6 +176,17 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, 
 std::string_view stage_text(Stage s) { return s == Stage::Rcpt ? "rcpt" : "mail"; }
 Stage parse_stage(std::string_view t) { return t == "rcpt" ? Stage::Rcpt : Stage::Mail; }
 
+std::vector<RuleRef> parse_rules(std::string_view text) {
+    std::vector<RuleRef> out;
+    for (std::size_t pos = 0; pos < text.size();) {
+        std::size_t end = std::min(text.find(',', pos), text.size());
+        std::string name(text.substr(pos, end - pos));
+        if (!name.empty()) out.push_back({name, name == "default" ? RuleKind::Defaults : RuleKind::Partner});
+        pos = end + 1;
+    }
+    return out;
+}
+
 TlsVersion parse_version(std::string_view name) {
     for (auto v : {TlsVersion::None, TlsVersion::SSLv3, TlsVersion::TLSv1_0, TlsVersion::TLSv1_1,
                    TlsVersion::TLSv1_2, TlsVersion::TLSv1_3})

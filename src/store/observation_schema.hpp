@@ -5,6 +5,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "store/observation.hpp"
 #include "store/sqlite.hpp"
@@ -27,6 +28,9 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, 
 // Column spellings, readable with the sqlite3 shell: the header's words.
 std::string_view stage_text(Stage s);  // "mail", "rcpt"
 Stage parse_stage(std::string_view text);
+// The rules column, "acme,hr". Schemas 1 and 2 keep no kinds: "default" reads
+// as the [defaults] rule, every other name as a partner rule.
+std::vector<RuleRef> parse_rules(std::string_view text);
 TlsVersion parse_version(std::string_view header_name);  // "TLS1_2" -> TLSv1_2; unknown words: Unknown
 CertStatus parse_cert_status(std::string_view text);
 Result parse_result(std::string_view text);

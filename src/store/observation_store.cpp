@@ -25,7 +25,7 @@ void bind(sqlite::Stmt& s, const Observation& o) {
     s.bind(6, o.sender);
     s.bind(7, address_domain(o.sender));
     s.bind(8, o.recipient);
-    s.bind(9, o.rules);
+    s.bind(9, rule_names(o.rules));  // TODO(issue 13): the kinds, schema 3
     s.bind(10, header_name(o.version));
     s.bind(11, o.cipher);
     s.bind(12, std::int64_t{o.cipher_bits});

@@ -70,6 +70,23 @@ TEST(HeaderStamp, Value) {
     }
 }
 
+// The outcome keeps each rule with its kind: a partner and a recipient rule
+// of the same name stay two rules, though the header names them once.
+TEST(HeaderStamp, OutcomeKeepsRuleKinds) {
+    SessionFacts s = make_session("127.0.0.1", "", make_tls_facts("TLSv1.2", "X", "128", "128", CipherInfo{}));
+    Verdict sender = decide_sender(policy(), s, "a@acme.example");
+    std::vector<Verdict> rcpts{decide_recipient(policy(), s, "acme@example.com"),
+                               decide_recipient(policy(), s, "hr@example.com"),
+                               decide_recipient(policy(), s, "hr@example.com")};
+    const MessageOutcome m = summarize(sender, rcpts);
+    const std::vector<RuleRef> want{
+        {"acme", RuleKind::Partner}, {"acme", RuleKind::Recipient}, {"hr", RuleKind::Recipient}};
+    EXPECT_EQ(m.rules, want);
+    EXPECT_EQ(rule_names(m.rules), "acme,hr");
+    const MessageOutcome none = summarize(decide_sender(policy(), s, "a@other.example"), {});
+    EXPECT_EQ(none.rules, (std::vector<RuleRef>{{"default", RuleKind::Defaults}}));
+}
+
 TEST(HeaderStamp, AlgBitsFromCipherTableWhenMtaSendsNone) {
     CipherInfo info;
     info.alg_bits = 168;

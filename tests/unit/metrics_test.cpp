@@ -8,12 +8,17 @@
 #include <unistd.h>
 
 #include "stats/metrics.hpp"
+#include "store/observation_schema.hpp"
 #include "stats/stats_file.hpp"
 
 namespace tlspolicy {
 namespace {
 
-Counted obs(TlsVersion v, const char* cipher, const char* rules, Result r, Decision action,
+// "acme,hr" as rules of a partner kind; the vector lives to the end of the
+// full expression that counts it.
+std::vector<RuleRef> refs(std::string_view names) { return store::parse_rules(names); }
+
+Counted obs(TlsVersion v, const char* cipher, std::span<const RuleRef> rules, Result r, Decision action,
             Decision would = Decision::Accept, Stage stage = Stage::Mail) {
     return {stage, action, would, r, v, cipher, rules};
 }
@@ -27,12 +32,12 @@ bool has_line(const std::string& text, const std::string& line) {
 
 TEST(Metrics, CountsByEveryDimension) {
     Metrics m;
-    m.count(obs(TlsVersion::TLSv1_2, "ECDHE-RSA-AES128-GCM-SHA256", "acme", Result::Pass, Decision::Accept));
-    m.count(obs(TlsVersion::TLSv1_2, "ECDHE-RSA-AES128-GCM-SHA256", "acme", Result::Pass, Decision::Accept));
-    m.count(obs(TlsVersion::TLSv1_0, "ECDHE-RSA-AES256-SHA", "acme", Result::Fail, Decision::Reject));
-    m.count(obs(TlsVersion::None, "", "default", Result::None, Decision::Accept));
-    m.count(obs(TlsVersion::TLSv1_2, "X", "acme,hr", Result::Fail, Decision::Accept, Decision::Reject));
-    m.count(obs(TlsVersion::TLSv1_2, "X", "hr", Result::Fail, Decision::Tempfail, Decision::Accept, Stage::Rcpt));
+    m.count(obs(TlsVersion::TLSv1_2, "ECDHE-RSA-AES128-GCM-SHA256", refs("acme"), Result::Pass, Decision::Accept));
+    m.count(obs(TlsVersion::TLSv1_2, "ECDHE-RSA-AES128-GCM-SHA256", refs("acme"), Result::Pass, Decision::Accept));
+    m.count(obs(TlsVersion::TLSv1_0, "ECDHE-RSA-AES256-SHA", refs("acme"), Result::Fail, Decision::Reject));
+    m.count(obs(TlsVersion::None, "", refs("default"), Result::None, Decision::Accept));
+    m.count(obs(TlsVersion::TLSv1_2, "X", refs("acme,hr"), Result::Fail, Decision::Accept, Decision::Reject));
+    m.count(obs(TlsVersion::TLSv1_2, "X", refs("hr"), Result::Fail, Decision::Tempfail, Decision::Accept, Stage::Rcpt));
     m.count_reload(true);
     m.count_reload(false);
     m.count_reload(true);
@@ -64,7 +69,7 @@ TEST(Metrics, CountsByEveryDimension) {
 
 TEST(Metrics, HostileCipherNamesCannotBreakTheFormat) {
     Metrics m;
-    m.count(obs(TlsVersion::TLSv1_2, "A\"}\n evil 1", "r", Result::Pass, Decision::Accept));
+    m.count(obs(TlsVersion::TLSv1_2, "A\"}\n evil 1", refs("r"), Result::Pass, Decision::Accept));
     std::string t = m.render();
     EXPECT_TRUE(has_line(t, "tlspolicy_milter_cipher_total{cipher=\"A____evil_1\"} 1")) << t;
 }
@@ -72,7 +77,7 @@ TEST(Metrics, HostileCipherNamesCannotBreakTheFormat) {
 TEST(Metrics, CipherLabelsAreBounded) {
     Metrics m;
     for (int i = 0; i < 1000; ++i)
-        m.count(obs(TlsVersion::TLSv1_2, ("C" + std::to_string(i)).c_str(), "r", Result::Pass, Decision::Accept));
+        m.count(obs(TlsVersion::TLSv1_2, ("C" + std::to_string(i)).c_str(), refs("r"), Result::Pass, Decision::Accept));
     std::string t = m.render();
     EXPECT_TRUE(has_line(t, "tlspolicy_milter_cipher_total{cipher=\"other\"} 744")) << t.substr(0, 200);
 }

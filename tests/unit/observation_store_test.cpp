@@ -71,7 +71,7 @@ Observation obs(std::int64_t time, std::string sender = "a@acme.example") {
     o.client = "203.0.113.5";
     o.hostname = "mail.acme.example";
     o.sender = std::move(sender);
-    o.rules = "acme";
+    o.rules = store::parse_rules("acme");
     o.version = TlsVersion::TLSv1_2;
     o.cipher = "ECDHE-RSA-AES128-GCM-SHA256";
     o.cipher_bits = 128;
@@ -114,7 +114,7 @@ TEST(ObservationStore, EveryFieldRoundTrips) {
     Observation want = obs(t, "billing@acme.example");
     want.stage = Stage::Rcpt;
     want.recipient = "hr@example.com";
-    want.rules = "acme,hr";
+    want.rules = store::parse_rules("acme,hr");
     want.version = TlsVersion::TLSv1_0;
     want.cipher = "ECDHE-RSA-AES256-SHA";
     want.cipher_bits = 256;

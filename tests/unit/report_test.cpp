@@ -14,6 +14,7 @@
 
 #include "cli/cli.hpp"
 #include "cli/report.hpp"
+#include "store/observation_schema.hpp"
 #include "store/observation_store.hpp"
 
 namespace tlspolicy {
@@ -76,7 +77,7 @@ struct TempDb {
             o.stage = s.stage;
             o.client = s.client;
             o.sender = s.sender;
-            o.rules = s.rules;
+            o.rules = store::parse_rules(s.rules);
             o.version = s.version;
             o.cipher = s.cipher;
             o.cipher_bits = o.alg_bits = s.bits;
@@ -304,7 +305,7 @@ TEST(Report, AgainstAStricterPolicyWithCertificateRequirements) {
             Observation o;
             o.time = kNow - 3600;
             o.sender = r.sender;
-            o.rules = "default";
+            o.rules = store::parse_rules("default");
             o.version = TlsVersion::TLSv1_3;
             o.cipher = "TLS_AES_256_GCM_SHA384";
             o.cipher_bits = o.alg_bits = 256;

@@ -15,7 +15,7 @@
 
 #include "core/address.hpp"
 #include "core/verdict.hpp"
-#include "store/observation_reader.hpp"
+#include "store/observation_source.hpp"
 #include "tls/cipher_table.hpp"
 
 namespace tlspolicy {
@@ -635,7 +635,9 @@ int report(const Config& config, const ReportOptions& opt, std::ostream& out, st
     }
     Window w = make_window(opt.now, *duration);
     Gatherer g(*config.policy, strict ? strict->policy.get() : nullptr, w);
-    std::string error = for_each_observation(database, w.since, w.until, [&](const Observation& o) { g.add(o); });
+    std::string error;
+    std::unique_ptr<ObservationSource> source = open_observation_source(database, &error);
+    if (source) error = source->for_each(w.since, w.until, [&](const Observation& o) { g.add(o); });
     if (!error.empty()) {
         err << "report: " << error << "\n";
         return 1;

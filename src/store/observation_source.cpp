@@ -1,0 +1,35 @@
+// Picks the reader for an [observations] database value.
+#include "store/observation_source.hpp"
+
+#include "store/observation_reader.hpp"
+
+namespace tlspolicy {
+namespace {
+
+class SqliteSource final : public ObservationSource {
+public:
+    explicit SqliteSource(std::string path) : path_(std::move(path)) {}
+    std::string for_each(std::int64_t since, std::int64_t until,
+                         const std::function<void(const Observation&)>& each) override {
+        return for_each_observation(path_, since, until, each);
+    }
+    std::string policy_versions(std::int64_t, std::int64_t, std::vector<PolicyVersion>& out) override {
+        out.clear();  // schema 2 records none
+        return "";
+    }
+
+private:
+    std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<ObservationSource> open_observation_source(const std::string& database, std::string* error) {
+    if (database.starts_with("postgresql://") || database.starts_with("postgres://")) {
+        if (error) *error = database + ": PostgreSQL is not supported by this build yet";
+        return nullptr;
+    }
+    return std::make_unique<SqliteSource>(database);
+}
+
+}  // namespace tlspolicy

@@ -32,6 +32,7 @@ std::string for_each_observation(const std::string& path, std::int64_t since, st
         o.sender = s.text(5);
         o.recipient = s.text(6);
         o.rules = store::parse_rules(s.text(7));
+        o.rule_kinds_known = false;  // schema 2 keeps names only
         o.version = store::parse_version(s.text(8));
         o.cipher = s.text(9);
         o.cipher_bits = static_cast<int>(s.integer(10));

@@ -1,0 +1,90 @@
+// Which commands the milter leaves unanswered, read from the byte stream the
+// MTA sends (the read() wrapper acks those at once over TCP).
+#include <gtest/gtest.h>
+#include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
+
+#include <string>
+#include <vector>
+
+#include "milter/tcp_tuning.hpp"
+
+namespace tlspolicy::milter {
+namespace {
+
+std::string frame(char command, const std::string& payload = "") {
+    const std::uint32_t n = static_cast<std::uint32_t>(payload.size() + 1);
+    std::string out{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+                    static_cast<char>(n)};
+    return out + command + payload;
+}
+
+bool feed(CommandTracker& t, const std::string& bytes) {
+    return t.feed(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+// What Postfix sends for one message once we asked for MAIL without a reply
+// and headers without replies; libmilter reads the 5-byte header, then the payload.
+constexpr std::uint32_t kProtocol = SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_EOH;
+
+struct Case {
+    const char* name;
+    std::vector<std::string> reads;  // as read() returns them, in order
+    bool want;                       // an ACK is due after the last read
+};
+
+TEST(CommandTracker, UnansweredCommandsAfterNegotiation) {
+    const std::string macro = frame(SMFIC_MACRO, std::string("M{mail_addr}\0a@b\0", 17));
+    const std::string mail = frame(SMFIC_MAIL, std::string("<a@b>\0", 6));
+    const std::string rcpt = frame(SMFIC_RCPT, std::string("<c@d>\0", 6));
+    const std::string header = frame(SMFIC_HEADER, std::string("Subject\0hi\0", 11));
+    const Case cases[] = {
+        {"macro_then_nothing", {macro}, true},
+        {"macro_header_then_payload", {macro.substr(0, 5), macro.substr(5)}, true},
+        {"header_alone_is_not_a_command", {macro.substr(0, 5)}, false},
+        {"payload_half_read", {macro.substr(0, 5), macro.substr(5, 4)}, false},
+        {"mail_without_reply", {mail}, true},
+        {"rcpt_with_reply", {rcpt}, false},
+        {"header_without_reply", {header}, true},
+        {"end_of_message_answered", {frame(SMFIC_BODYEOB)}, false},
+        {"abort", {frame(SMFIC_ABORT)}, true},
+        {"macro_then_rcpt_in_one_read", {macro + rcpt}, false},
+        {"rcpt_then_macro_in_one_read", {rcpt + macro}, true},
+        {"one_byte_at_a_time", {macro.substr(0, 1), macro.substr(1, 3), macro.substr(4, 1), macro.substr(5)}, true},
+        {"next_command_begun", {macro + rcpt.substr(0, 3)}, false},
+    };
+    for (const Case& c : cases) {
+        CommandTracker t;
+        t.negotiated(kProtocol);
+        bool got = false;
+        for (const std::string& r : c.reads) got = feed(t, r);
+        EXPECT_EQ(got, c.want) << c.name;
+    }
+}
+
+TEST(CommandTracker, BeforeNegotiationEveryOptionalReplyCountsAsMissing) {
+    CommandTracker t;
+    EXPECT_FALSE(feed(t, frame(SMFIC_OPTNEG, std::string(12, '\0'))));  // the negotiation is answered
+    EXPECT_TRUE(feed(t, frame(SMFIC_RCPT, "x")));                       // flags unknown: ack it
+    t.negotiated(0);                                                     // every command answered
+    EXPECT_FALSE(feed(t, frame(SMFIC_RCPT, "x")));
+    EXPECT_TRUE(feed(t, frame(SMFIC_MACRO, "x")));  // macros never get a reply
+}
+
+TEST(CommandTracker, FollowsLongPayloadsAcrossReads) {
+    CommandTracker t;
+    t.negotiated(SMFIP_NR_BODY);
+    const std::string body = frame(SMFIC_BODY, std::string(70000, 'x'));
+    std::size_t at = 0;
+    bool got = false;
+    for (std::size_t step : {5u, 65535u, 4465u}) {
+        got = feed(t, body.substr(at, step));
+        at += step;
+    }
+    EXPECT_EQ(at, body.size());
+    EXPECT_TRUE(got);
+    EXPECT_FALSE(feed(t, frame(SMFIC_BODYEOB)));
+}
+
+}  // namespace
+}  // namespace tlspolicy::milter

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "config/config.hpp"
+#include "config/reload_scope.hpp"
 #include "config/socket_spec.hpp"
 #include "milter/callbacks.hpp"
 #include "milter/log.hpp"
@@ -79,12 +80,10 @@ void reload(const std::string& path) {
         log::error("reload of " + path + " failed: keeping the running policy");
         return;
     }
-    auto old = running_config().get();
-    if (old && (old->milter.socket != r.config->milter.socket || old->milter.user != r.config->milter.user))
-        log::warning("reload: [milter] socket and user take effect only on restart");
-    if (old && (old->observations.database != r.config->observations.database ||
-                old->observations.keep_days != r.config->observations.keep_days))
-        log::warning("reload: [observations] takes effect only on restart");
+    // The running values of restart-only keys stay in use (run_daemon and the
+    // store took them at start); everything else comes from the new file.
+    if (auto old = running_config().get())
+        if (std::string w = restart_only_warning(*old, *r.config); !w.empty()) log::warning(w);
     running_config().set(r.config);
     log::info("reloaded " + describe(*r.config));
 }

@@ -83,8 +83,9 @@ TEST(ConfigReloadScope, RestartOnlyKeysAreDaemonSettings) {
     EXPECT_EQ(restart_only_keys(),
               "[milter] socket, user, socket_mode, pidfile, timeout; [observations] database, keep_days");
     for (const KeyDecl& k : schema()) {
-        if (k.reload == Reload::Restart)
+        if (k.reload == Reload::Restart) {
             EXPECT_TRUE(k.in(Section::Milter) || k.in(Section::Observations)) << k.key;
+        }
     }
 }
 

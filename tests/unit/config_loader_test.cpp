@@ -17,6 +17,7 @@
 #include "config/schema.hpp"
 #include "core/profile.hpp"
 #include "core/tls_version.hpp"
+#include "core/verdict.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -606,6 +607,18 @@ TEST(ConfigSchema, ChoicesMatchWhatTheCoreAccepts) {
         EXPECT_TRUE(parse_config_version(v)) << v;
     for (std::string_view a : find_key(Section::Defaults, "action")->choices) EXPECT_TRUE(parse_action(a)) << a;
     for (std::string_view m : find_key(Section::Milter, "mode")->choices) EXPECT_TRUE(parse_mode(m)) << m;
+}
+
+// explain names each failed check by its key (check_name in src/core, which
+// may not see the schema): each name is a requirement the schema declares.
+TEST(ConfigSchema, CheckNamesAreRequirementKeys) {
+    for (int i = 0; i <= static_cast<int>(Check::CertIssuer); ++i) {
+        const std::string_view name = check_name(static_cast<Check>(i));
+        const std::string_view key = name.substr(0, name.find(' '));  // "profile (version)" -> profile
+        const KeyDecl* k = find_key(Section::Defaults, key);
+        ASSERT_NE(k, nullptr) << "check_name gives '" << name << "', not a key of [defaults]";
+        EXPECT_NE(k->role, KeyRole::Outcome) << name;
+    }
 }
 
 // Every key's example, all in one file, loads without a diagnostic: each key has

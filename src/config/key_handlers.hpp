@@ -32,6 +32,11 @@ void set_bool(KeyTarget& to, const KeyDecl&, const Node& v) {
 }
 
 template <auto Part, auto Field>
+void set_text(KeyTarget& to, const KeyDecl&, const Node& v) {
+    (to.config().*Part).*Field = std::string(v.text);
+}
+
+template <auto Part, auto Field>
 void set_absolute_path(KeyTarget& to, const KeyDecl& k, const Node& v) {
     if (is_absolute(v.text)) (to.config().*Part).*Field = std::string(v.text);
     else to.error(v.pos, std::string(k.key) + " " + quoted(v.text) + " must be an absolute path");

@@ -34,7 +34,7 @@ constexpr std::array<SectionDecl, 7> kSections{{
 }};
 
 // clang-format off
-constexpr std::array<KeyDecl, 30> kKeys{{
+constexpr KeyDecl kKeys[] = {
     // [milter]
     {.sections = only(Section::Milter), .key = "socket", .type = ValueType::String,
      .default_toml = "\"unix:/run/tlspolicy-milter/milter.sock\"", .example_toml = "\"inet:8891@127.0.0.1\"",
@@ -161,15 +161,14 @@ constexpr std::array<KeyDecl, 30> kKeys{{
      .example_toml = "\"acme.example mail must use TLS 1.2 or newer\"",
      .doc = "SMTP reply text instead of the generated one", .role = KeyRole::Outcome, .apply = set_reply,
      .show_rule = show_reply},
-}};
+};
 // clang-format on
-static_assert(kKeys.back().key == "reply", "the array size must match the number of keys");
 static_assert([] {
     for (std::size_t i = 0; i < kSections.size(); ++i)
         if (static_cast<std::size_t>(kSections[i].section) != i) return false;
     return true;
 }(), "kSections must be in the order of enum Section");
-static_assert(kKeys.size() <= 64, "the loader keeps per-key bitsets in a 64-bit word");
+static_assert(std::size(kKeys) <= 64, "the loader keeps per-key bitsets in a 64-bit word");
 static_assert([] {
     for (const KeyDecl& k : kKeys) {
         if (!k.apply) return false;
@@ -199,7 +198,7 @@ const KeyDecl* find_key(Section s, std::string_view key) {
     return nullptr;
 }
 
-std::size_t key_index(const KeyDecl& k) { return static_cast<std::size_t>(&k - kKeys.data()); }
+std::size_t key_index(const KeyDecl& k) { return static_cast<std::size_t>(&k - kKeys); }
 
 std::string section_header(Section s) {
     const SectionDecl& d = section_decl(s);

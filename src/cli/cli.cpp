@@ -13,6 +13,7 @@
 #include "cli/export.hpp"
 #include "cli/probe.hpp"
 #include "cli/report.hpp"
+#include "cli/report_formats.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
 #include "config/policy_checks.hpp"
@@ -86,7 +87,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     ReportOptions rep;
     CLI::App* rp = app.add_subcommand("report", "summarise the observation store; --against: who a stricter policy would refuse");
     rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w")->capture_default_str();
-    rp->add_option("--format", rep.format, "output format")->check(CLI::IsMember({"text", "csv", "json", "html"}))->capture_default_str();
+    rp->add_option("--format", rep.format, "output format: " + report_format_help())
+        ->check(CLI::IsMember(report_format_names()))
+        ->capture_default_str();
     rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
 

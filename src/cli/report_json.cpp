@@ -1,0 +1,62 @@
+// `report --format json`: one object with stable keys.
+#include <ostream>
+
+#include "cli/report_render.hpp"
+
+namespace tlspolicy::report_render {
+namespace {
+
+using report_tally::kColumns;
+
+std::string json_tally(const Tally& t) {
+    std::string s = "{\"name\": " + json_string(t.name) + ", \"sessions\": " + std::to_string(t.sessions) +
+                    ", \"versions\": {";
+    for (std::size_t i = 0; i < kColumns.size(); ++i)
+        s += (i ? ", " : "") + json_string(kColumns[i]) + ": " + std::to_string(t.versions[i]);
+    s += "}, \"plaintext_share\": " + share(t.versions[0], t.sessions) + ", \"weakest\": ";
+    if (t.weakest)
+        s += "{\"version\": " + json_string(header_name(t.weakest->version)) + ", \"cipher\": " +
+             json_string(t.weakest->cipher) + ", \"bits\": " + std::to_string(t.weakest->bits) +
+             ", \"aead\": " + (t.weakest->aead ? "true" : "false") + "}";
+    else
+        s += "null";
+    return s + ", \"last_weak\": " + (t.last_weak ? json_string(iso_time(*t.last_weak)) : "null") + "}";
+}
+
+std::string json_offender(const Offender& f) {
+    std::string rules;
+    for (const auto& n : f.rules) rules += (rules.empty() ? "" : ", ") + json_string(n);
+    return "{\"sender\": " + json_string(f.sender) + ", \"domain\": " + json_string(f.domain) + ", \"rules\": [" +
+           rules + "], \"would_reject\": " + std::to_string(f.rejects) + ", \"would_tempfail\": " +
+           std::to_string(f.tempfails) + ", \"sessions\": " + std::to_string(f.sessions) +
+           ", \"last_refused\": " + json_string(iso_time(f.last_refused)) + ", \"reply\": " + json_string(f.reply) + "}";
+}
+
+template <class T, class F>
+void json_list(const char* key, const std::vector<T>& items, F item, std::ostream& out) {
+    out << "  " << json_string(key) << ": [";
+    for (std::size_t i = 0; i < items.size(); ++i) out << (i ? ",\n    " : "\n    ") << item(items[i]);
+    out << (items.empty() ? "]" : "\n  ]");
+}
+
+}  // namespace
+
+void write_json(const Report& r, std::ostream& out) {
+    out << "{\n  \"window\": {\"since\": " << json_string(iso_time(r.window.since))
+        << ", \"until\": " << json_string(iso_time(r.window.until)) << ", \"seconds\": "
+        << r.window.until - r.window.since << "},\n  \"database\": " << json_string(r.database)
+        << ",\n  \"notes\": [";
+    for (std::size_t i = 0; i < notes().size(); ++i) out << (i ? ",\n    " : "\n    ") << json_string(notes()[i]);
+    out << "\n  ],\n";
+    json_list("rules", r.rules, json_tally, out);
+    out << ",\n";
+    json_list("domains", r.domains, json_tally, out);
+    out << ",\n  \"against\": " << (r.against.empty() ? "null" : json_string(r.against)) << ",\n";
+    if (r.against.empty())
+        out << "  \"would_refuse\": null";
+    else
+        json_list("would_refuse", r.offenders, json_offender, out);
+    out << "\n}\n";
+}
+
+}  // namespace tlspolicy::report_render

@@ -66,13 +66,23 @@ std::string_view domain_name(std::string_view sender) {
     return sender.empty() ? "<>" : address_domain(sender).empty() ? "(no domain)" : address_domain(sender);
 }
 
-std::vector<std::string> sender_rules(std::span<const RuleRef> rules, const Policy& policy) {
-    std::vector<std::string> out;
-    for (const RuleRef& r : rules) {
-        bool recipient = std::any_of(policy.recipients.begin(), policy.recipients.end(),
-                                     [&](const Rule& p) { return p.name == r.name; });
-        if (!r.name.empty() && !recipient) out.push_back(r.name);
+std::vector<RuleRef> rule_kinds(const Observation& o, const Policy& current) {
+    if (o.rule_kinds_known) return o.rules;
+    std::vector<RuleRef> out;
+    for (const RuleRef& r : o.rules) {
+        const bool recipient = o.stage == Stage::Rcpt ||
+                               std::any_of(current.recipients.begin(), current.recipients.end(),
+                                           [&](const Rule& p) { return p.name == r.name; });
+        out.push_back({r.name, recipient ? RuleKind::Recipient : r.name == "default" ? RuleKind::Defaults : RuleKind::Partner});
     }
+    return out;
+}
+
+std::vector<std::string> sender_rules(const Observation& o, const Policy& current) {
+    std::vector<std::string> out;
+    for (const RuleRef& r : rule_kinds(o, current))
+        if (!r.name.empty() && r.kind != RuleKind::Recipient && std::find(out.begin(), out.end(), r.name) == out.end())
+            out.push_back(r.name);
     if (out.empty()) out.emplace_back("default");
     return out;
 }
@@ -116,10 +126,10 @@ void rejudge(const Policy& strict, const Observation& o, Ciphers& ciphers, std::
 }  // namespace
 
 void Gatherer::add(const Observation& o) {
-    if (o.stage != Stage::Mail) return;
+    if (o.stage == Stage::Rcpt) return;  // the sender side is every other stage (MAIL FROM, end of message)
     const CipherInfo& info = ciphers_.info(o.cipher);
     Strength s{o.version, o.version == TlsVersion::None ? 0 : o.cipher_bits, info.aead, o.cipher};
-    for (const std::string& r : sender_rules(o.rules, policy_)) {
+    for (const std::string& r : sender_rules(o, policy_)) {
         rules_[r].name = r;
         rules_[r].add(o, s, &w_);
     }

@@ -7,7 +7,6 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,10 +74,15 @@ struct Report {
     std::vector<Offender> offenders;
 };
 
-// The partner rules a stored decision was made under: its rule names,
-// without the current policy's recipient rules (a session belongs to its
-// sender side; recipient refusals are rows of their own).
-std::vector<std::string> sender_rules(std::span<const RuleRef> rules, const Policy& policy);
+// The rules of a stored decision with their kind: as recorded, or, for rows
+// of older schemas that kept names only, guessed from the current policy (a
+// name it has as a recipient rule is one; on a RCPT row every rule is).
+std::vector<RuleRef> rule_kinds(const Observation& o, const Policy& current);
+
+// The partner rules a sender-side decision was made under ("default" when
+// none): a session belongs to its sender side; recipient refusals are rows
+// of their own.
+std::vector<std::string> sender_rules(const Observation& o, const Policy& current);
 
 class Ciphers {  // OpenSSL's word on each cipher name, asked once per name
 public:

@@ -1,6 +1,6 @@
 // `report`: reads the observation store through ObservationSource, hands
-// each row to the tally (report_tally) and the result to the renderer of the
-// chosen format (report_formats).
+// each row to the tally (report_tally)
+// and the result to the renderer of the chosen format (report_formats).
 #include "cli/report.hpp"
 
 #include <charconv>
@@ -8,13 +8,80 @@
 
 #include "cli/report_formats.hpp"
 #include "cli/report_tally.hpp"
-#include "store/observation_source.hpp"
 
 namespace tlspolicy {
+namespace {
 
-using report_tally::Gatherer;
-using report_tally::Report;
-using report_tally::Window;
+constexpr const char* kSinceDefault = "7d";
+
+// What the options say, checked before the store is read.
+struct Request {
+    std::string since, database;
+    std::int64_t duration = 0;
+    const ReportFormat* format = nullptr;
+    std::shared_ptr<const Config> strict;
+};
+
+int prepare(const Config& config, const ReportOptions& opt, Request& req, std::ostream& err) {
+    req.since = !opt.since.empty() ? opt.since : kSinceDefault;
+    auto duration = parse_duration(req.since);
+    if (!duration) {
+        err << "report: --since '" << req.since << "' is not a duration such as 90m, 12h, 7d or 2w\n";
+        return 2;
+    }
+    req.duration = *duration;
+    req.format = find_report_format(opt.format);
+    if (!req.format) {
+        std::string names;
+        for (const ReportFormat& f : report_formats()) names += (names.empty() ? "" : ", ") + std::string(f.name);
+        err << "report: --format '" << opt.format << "' is not one of " << names << "\n";
+        return 2;
+    }
+    req.database = opt.database.empty() ? config.observations.database : opt.database;
+    if (req.database.empty()) {
+        err << "report: " << config.path << " sets no [observations] database; set one, or pass --database\n";
+        return 1;
+    }
+    if (!opt.against.empty()) {
+        LoadResult loaded = load_config_file(opt.against);
+        for (const Diagnostic& d : loaded.diagnostics) err << d.format() << '\n';
+        if (!loaded.ok()) return 1;
+        req.strict = loaded.config;
+    }
+    return 0;
+}
+
+// The versions of the window, at the --host host only when one is given.
+std::string versions_of(ObservationSource& source, std::int64_t since, std::int64_t until, const std::string& host,
+                        std::vector<PolicyVersion>& out) {
+    std::string error = source.policy_versions(since, until, out);
+    if (!host.empty()) std::erase_if(out, [&](const PolicyVersion& v) { return v.host != host; });
+    return error;
+}
+
+int run(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,
+        std::ostream& out, std::ostream& err) {
+    const report_tally::Window w = report_tally::make_window(opt.now, req.duration);
+    auto wanted = [&](const Observation& o) { return opt.host.empty() || o.host == opt.host; };
+    std::vector<PolicyVersion> versions;
+    std::string error;
+    report_tally::Gatherer g(*config.policy, req.strict ? req.strict->policy.get() : nullptr, w);
+    error = source.for_each(w.since, w.until, [&](const Observation& o) {
+        if (wanted(o)) g.add(o);
+    });
+    if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
+    if (!error.empty()) return err << "report: " << error << "\n", 1;
+    report_tally::Report r = g.finish();
+    r.database = req.database;
+    r.since_text = req.since;
+    r.against = opt.against;
+    r.host = opt.host;
+    r.versions = report_tally::version_spans(std::move(versions), w.since, w.until);
+    req.format->report(r, out);
+    return 0;
+}
+
+}  // namespace
 
 std::optional<std::int64_t> parse_duration(std::string_view text) {
     std::int64_t n = 0;
@@ -27,45 +94,22 @@ std::optional<std::int64_t> parse_duration(std::string_view text) {
 }
 
 int report(const Config& config, const ReportOptions& opt, std::ostream& out, std::ostream& err) {
-    auto duration = parse_duration(opt.since);
-    if (!duration) {
-        err << "report: --since '" << opt.since << "' is not a duration such as 90m, 12h, 7d or 2w\n";
-        return 2;
-    }
-    const ReportFormat* format = find_report_format(opt.format);
-    if (!format) {
-        std::string names;
-        for (const ReportFormat& f : report_formats()) names += (names.empty() ? "" : ", ") + std::string(f.name);
-        err << "report: --format '" << opt.format << "' is not one of " << names << "\n";
-        return 2;
-    }
-    const std::string database = opt.database.empty() ? config.observations.database : opt.database;
-    if (database.empty()) {
-        err << "report: " << config.path << " sets no [observations] database; set one, or pass --database\n";
-        return 1;
-    }
-    std::shared_ptr<const Config> strict;
-    if (!opt.against.empty()) {
-        LoadResult loaded = load_config_file(opt.against);
-        for (const Diagnostic& d : loaded.diagnostics) err << d.format() << '\n';
-        if (!loaded.ok()) return 1;
-        strict = loaded.config;
-    }
-    Window w = report_tally::make_window(opt.now, *duration);
-    Gatherer g(*config.policy, strict ? strict->policy.get() : nullptr, w);
+    Request req;
+    if (int rc = prepare(config, opt, req, err)) return rc;
     std::string error;
-    std::unique_ptr<ObservationSource> source = open_observation_source(database, &error);
-    if (source) error = source->for_each(w.since, w.until, [&](const Observation& o) { g.add(o); });
-    if (!error.empty()) {
+    std::unique_ptr<ObservationSource> source = open_observation_source(req.database, &error);
+    if (!source) {
         err << "report: " << error << "\n";
         return 1;
     }
-    Report r = g.finish();
-    r.database = database;
-    r.since_text = opt.since;
-    r.against = opt.against;
-    format->report(r, out);
-    return 0;
+    return run(config, opt, req, *source, out, err);
+}
+
+int report(const Config& config, const ReportOptions& opt, ObservationSource& source, std::ostream& out,
+           std::ostream& err) {
+    Request req;
+    if (int rc = prepare(config, opt, req, err)) return rc;
+    return run(config, opt, req, source, out, err);
 }
 
 }  // namespace tlspolicy

@@ -93,7 +93,8 @@ td.reply{min-width:16em}figure{margin:1em 0}figcaption{font-weight:600}svg text{
 void write_html(const Report& r, std::ostream& out) {
     out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" << html(title(r))
         << "</title>\n<style>\n" << kStyle << "\n</style>\n</head>\n<body>\n<h1>" << html(title(r)) << "</h1>\n";
-    out << "<p class=\"notes\">database " << html(r.database) << "</p>\n<ul class=\"notes\">\n";
+    out << "<p class=\"notes\">database " << html(r.database) << (r.host.empty() ? "" : "; host " + html(r.host))
+        << "</p>\n<ul class=\"notes\">\n";
     for (const char* n : notes()) out << "<li>" << html(n) << "</li>\n";
     out << "</ul>\n";
     if (r.rules.empty()) out << "<p>No sessions in this window.</p>\n";
@@ -115,7 +116,11 @@ void write_html(const Report& r, std::ostream& out) {
             out << "</figure>\n";
         }
         table("By sending domain", r.domains, "domain");
+        if (!r.hosts.empty()) table("By MX host", r.hosts, "host");
     }
+    out << "<h2>Policy versions in force</h2>\n";
+    if (r.versions.empty()) out << "<p>" << html(kNoVersions) << "</p>\n";
+    else html_table(version_header(), version_rows(r.versions), out);
     if (!r.against.empty()) {
         out << "<h2>Would be refused by " << html(r.against) << "</h2>\n<p class=\"notes\">sender-side rules, as enforce mode answers</p>\n";
         std::vector<Row> rows;

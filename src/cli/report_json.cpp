@@ -32,6 +32,14 @@ std::string json_offender(const Offender& f) {
            ", \"last_refused\": " + json_string(iso_time(f.last_refused)) + ", \"reply\": " + json_string(f.reply) + "}";
 }
 
+std::string json_version(const report_tally::VersionSpan& v) {
+    std::string hosts;
+    for (const auto& h : v.hosts) hosts += (hosts.empty() ? "" : ", ") + json_string(h);
+    return "{\"sha256\": " + json_string(v.sha256) + ", \"mode\": " + json_string(mode_name(v.mode)) +
+           ", \"from\": " + json_string(iso_time(v.from)) + ", \"until\": " + json_string(iso_time(v.until)) +
+           ", \"still_in_force\": " + (v.current ? "true" : "false") + ", \"hosts\": [" + hosts + "]}";
+}
+
 template <class T, class F>
 void json_list(const char* key, const std::vector<T>& items, F item, std::ostream& out) {
     out << "  " << json_string(key) << ": [";
@@ -51,6 +59,10 @@ void write_json(const Report& r, std::ostream& out) {
     json_list("rules", r.rules, json_tally, out);
     out << ",\n";
     json_list("domains", r.domains, json_tally, out);
+    out << ",\n  \"host\": " << (r.host.empty() ? "null" : json_string(r.host)) << ",\n";
+    json_list("hosts", r.hosts, json_tally, out);
+    out << ",\n";
+    json_list("policy_versions", r.versions, json_version, out);
     out << ",\n  \"against\": " << (r.against.empty() ? "null" : json_string(r.against)) << ",\n";
     if (r.against.empty())
         out << "  \"would_refuse\": null";

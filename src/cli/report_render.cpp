@@ -125,6 +125,25 @@ Row offender_cells(const Offender& f) {
             {f.reply, Kind::Reply}};
 }
 
+std::vector<std::string> version_header() { return {"policy sha256", "mode", "from", "until", "hosts"}; }
+
+std::string hosts_list(const std::set<std::string>& hosts) {
+    std::string s;
+    for (const std::string& h : hosts) s += (s.empty() ? "" : ",") + (h.empty() ? std::string("(not recorded)") : h);
+    return s;
+}
+
+std::vector<Row> version_rows(const std::vector<report_tally::VersionSpan>& versions) {
+    std::vector<Row> rows;
+    for (const report_tally::VersionSpan& v : versions)
+        rows.push_back({{v.sha256},
+                        {std::string(mode_name(v.mode)), Kind::Text, v.mode == Mode::Monitor},
+                        {iso_time(v.from), Kind::Time},
+                        {v.current ? "still in force" : iso_time(v.until), Kind::Time},
+                        {hosts_list(v.hosts)}});
+    return rows;
+}
+
 void text_table(const std::vector<std::string>& head, const std::vector<Row>& rows, std::ostream& out) {
     std::vector<std::size_t> width(head.size());
     for (std::size_t i = 0; i < head.size(); ++i) width[i] = head[i].size();

@@ -47,6 +47,13 @@ std::vector<std::string> tally_header(const char* first);
 Row offender_cells(const Offender& f);
 std::vector<std::string> offender_header();
 
+// The policy versions in force, for every report.
+inline constexpr const char* kNoVersions =
+    "none recorded: this store keeps no policy versions, or no milter started or reloaded in or before this window";
+std::vector<std::string> version_header();
+std::vector<Row> version_rows(const std::vector<report_tally::VersionSpan>& versions);
+std::string hosts_list(const std::set<std::string>& hosts);  // "mx1,mx2"; "" as "(not recorded)"
+
 // Two spaces between columns; a header is aligned like its column.
 void text_table(const std::vector<std::string>& head, const std::vector<Row>& rows, std::ostream& out);
 void csv_row(const std::vector<std::string>& cells, std::ostream& out);  // CRLF-terminated

@@ -87,6 +87,37 @@ std::vector<std::string> sender_rules(const Observation& o, const Policy& curren
     return out;
 }
 
+std::vector<VersionSpan> version_spans(std::vector<PolicyVersion> versions, std::int64_t since, std::int64_t until) {
+    std::stable_sort(versions.begin(), versions.end(), [](const PolicyVersion& a, const PolicyVersion& b) {
+        return std::tie(a.host, a.time) < std::tie(b.host, b.time);
+    });
+    // At each host a version lasts until the next one recorded there.
+    std::vector<VersionSpan> spans;
+    for (std::size_t i = 0; i < versions.size(); ++i) {
+        const PolicyVersion& v = versions[i];
+        const bool last = i + 1 == versions.size() || versions[i + 1].host != v.host;
+        VersionSpan s{v.sha256, v.mode, std::max(v.time, since), last ? until : std::min(versions[i + 1].time, until),
+                      last, {v.host}};
+        if (s.from <= s.until && v.time <= until && (last || versions[i + 1].time > since)) spans.push_back(std::move(s));
+    }
+    // One span per file and mode while it is in force somewhere without a gap.
+    std::stable_sort(spans.begin(), spans.end(), [](const VersionSpan& a, const VersionSpan& b) {
+        return std::tie(a.sha256, a.mode, a.from) < std::tie(b.sha256, b.mode, b.from);
+    });
+    std::vector<VersionSpan> out;
+    for (VersionSpan& s : spans) {
+        if (!out.empty() && out.back().sha256 == s.sha256 && out.back().mode == s.mode && s.from <= out.back().until) {
+            out.back().until = std::max(out.back().until, s.until);
+            out.back().current = out.back().current || s.current;
+            out.back().hosts.insert(s.hosts.begin(), s.hosts.end());
+        } else {
+            out.push_back(std::move(s));
+        }
+    }
+    std::stable_sort(out.begin(), out.end(), [](const VersionSpan& a, const VersionSpan& b) { return a.from < b.from; });
+    return out;
+}
+
 namespace {
 
 std::vector<Tally> sorted(std::map<std::string, Tally>&& by_name) {
@@ -136,6 +167,9 @@ void Gatherer::add(const Observation& o) {
     const std::string domain(domain_name(o.sender));
     domains_[domain].name = domain;
     domains_[domain].add(o, s, nullptr);  // no chart per domain: there may be thousands
+    any_host_ = any_host_ || !o.host.empty();
+    hosts_[o.host].name = o.host.empty() ? "(not recorded)" : o.host;
+    hosts_[o.host].add(o, s, nullptr);
     if (strict_) rejudge(*strict_, o, ciphers_, offenders_);
 }
 
@@ -144,6 +178,7 @@ Report Gatherer::finish() {
     rep.window = w_;
     rep.rules = sorted(std::move(rules_));
     rep.domains = sorted(std::move(domains_));
+    if (any_host_) rep.hosts = sorted(std::move(hosts_));  // rows of older schemas name none
     for (auto& [sender, f] : offenders_)
         if (f.refusals() > 0) rep.offenders.push_back(std::move(f));
     std::stable_sort(rep.offenders.begin(), rep.offenders.end(), [](const Offender& a, const Offender& b) {

@@ -1,5 +1,5 @@
 // What `report` counts as observations stream past: per partner rule, per
-// sending domain, and with a stricter policy the senders it
+// sending domain and per MX host, and with a stricter policy the senders it
 // would refuse. Pure: observations in, a Report value out; no I/O.
 #pragma once
 #include <array>
@@ -14,6 +14,7 @@
 #include "core/cipher_info.hpp"
 #include "core/policy.hpp"
 #include "store/observation.hpp"
+#include "store/observation_source.hpp"
 
 namespace tlspolicy::report_tally {
 
@@ -46,7 +47,7 @@ struct Window {
 };
 Window make_window(std::int64_t now, std::int64_t duration);
 
-// One line of the per-rule or per-domain table.
+// One line of the per-rule, per-domain or per-host table.
 struct Tally {
     std::string name;
     int sessions = 0;
@@ -67,11 +68,26 @@ struct Offender {
     int refusals() const { return rejects + tempfails; }
 };
 
+// A policy file in force: one hash and mode, over the span it was in force
+// at any of `hosts` within the window.
+struct VersionSpan {
+    std::string sha256;
+    Mode mode = Mode::Enforce;
+    std::int64_t from = 0, until = 0;  // clipped to the window
+    bool current = false;              // still in force at the window's end
+    std::set<std::string> hosts;
+};
+// The recorded versions (as ObservationSource gives them) as spans: at each
+// host a version lasts until the next one recorded there; one span per file
+// and mode while it is in force somewhere without a gap. Oldest first.
+std::vector<VersionSpan> version_spans(std::vector<PolicyVersion> versions, std::int64_t since, std::int64_t until);
+
 struct Report {
-    std::string database, since_text, against;  // against: the stricter file, "" when none
+    std::string database, since_text, against, host;  // against: the stricter file; host: the --host filter
     Window window;
-    std::vector<Tally> rules, domains;
+    std::vector<Tally> rules, domains, hosts;  // hosts: empty when no row names its MX host
     std::vector<Offender> offenders;
+    std::vector<VersionSpan> versions;
 };
 
 // The rules of a stored decision with their kind: as recorded, or, for rows
@@ -107,7 +123,8 @@ private:
     const Policy* strict_;
     Window w_;
     Ciphers ciphers_;
-    std::map<std::string, Tally> rules_, domains_;
+    std::map<std::string, Tally> rules_, domains_, hosts_;
+    bool any_host_ = false;
     std::map<std::string, Offender> offenders_;  // by sender: the sort's last key
 };
 

@@ -85,8 +85,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     ex->add_option("--cert-issuer", req.cert_issuer, "issuer CN of the client certificate")->needs(v);
 
     ReportOptions rep;
-    CLI::App* rp = app.add_subcommand("report", "summarise the observation store; --against: who a stricter policy would refuse");
-    rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w (default 7d)");
+    CLI::App* rp = app.add_subcommand(
+        "report", "summarise the observation store; --against: who a stricter policy would refuse; --evidence: for auditors");
+    rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w (default 7d; 90d with --evidence)");
+    rp->add_flag("--evidence", rep.evidence, "per partner and recipient rule and calendar month: evidence for auditors");
     rp->add_option("--format", rep.format, "output format: " + report_format_help())
         ->check(CLI::IsMember(report_format_names()))
         ->capture_default_str();

@@ -1,11 +1,12 @@
 // `report`: reads the observation store through ObservationSource, hands
-// each row to the tally (report_tally)
+// each row to the tally (report_tally, or report_evidence with --evidence)
 // and the result to the renderer of the chosen format (report_formats).
 #include "cli/report.hpp"
 
 #include <charconv>
 #include <ostream>
 
+#include "cli/report_evidence.hpp"
 #include "cli/report_formats.hpp"
 #include "cli/report_tally.hpp"
 
@@ -13,6 +14,7 @@ namespace tlspolicy {
 namespace {
 
 constexpr const char* kSinceDefault = "7d";
+constexpr const char* kEvidenceSinceDefault = "90d";
 
 // What the options say, checked before the store is read.
 struct Request {
@@ -23,7 +25,7 @@ struct Request {
 };
 
 int prepare(const Config& config, const ReportOptions& opt, Request& req, std::ostream& err) {
-    req.since = !opt.since.empty() ? opt.since : kSinceDefault;
+    req.since = !opt.since.empty() ? opt.since : opt.evidence ? kEvidenceSinceDefault : kSinceDefault;
     auto duration = parse_duration(req.since);
     if (!duration) {
         err << "report: --since '" << req.since << "' is not a duration such as 90m, 12h, 7d or 2w\n";
@@ -35,6 +37,10 @@ int prepare(const Config& config, const ReportOptions& opt, Request& req, std::o
         std::string names;
         for (const ReportFormat& f : report_formats()) names += (names.empty() ? "" : ", ") + std::string(f.name);
         err << "report: --format '" << opt.format << "' is not one of " << names << "\n";
+        return 2;
+    }
+    if (opt.evidence && !opt.against.empty()) {
+        err << "report: --evidence and --against are separate reports: run one, then the other\n";
         return 2;
     }
     req.database = opt.database.empty() ? config.observations.database : opt.database;
@@ -65,6 +71,20 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
     auto wanted = [&](const Observation& o) { return opt.host.empty() || o.host == opt.host; };
     std::vector<PolicyVersion> versions;
     std::string error;
+    if (opt.evidence) {
+        report_evidence::EvidenceTally tally(*config.policy, w.since, w.until);
+        error = source.for_each(w.since, w.until, [&](const Observation& o) {
+            if (wanted(o)) tally.add(o);
+        });
+        if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
+        if (!error.empty()) return err << "report: " << error << "\n", 1;
+        report_evidence::Evidence ev = tally.finish(std::move(versions));
+        ev.database = req.database;
+        ev.since_text = req.since;
+        ev.host = opt.host;
+        req.format->evidence(ev, out);
+        return 0;
+    }
     report_tally::Gatherer g(*config.policy, req.strict ? req.strict->policy.get() : nullptr, w);
     error = source.for_each(w.since, w.until, [&](const Observation& o) {
         if (wanted(o)) g.add(o);

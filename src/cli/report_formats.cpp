@@ -4,16 +4,16 @@
 #include <algorithm>
 #include <array>
 
-#include "cli/report_render.hpp"
+#include "cli/report_evidence_render.hpp"
 
 namespace tlspolicy {
 namespace {
 
 constexpr std::array<ReportFormat, 4> kFormats{{
-    {"text", "aligned tables", report_render::write_text},
-    {"csv", "RFC 4180, one table", report_render::write_csv},
-    {"json", "one object, stable keys", report_render::write_json},
-    {"html", "one self-contained page with charts", report_render::write_html},
+    {"text", "aligned tables", report_render::write_text, report_render::write_text_evidence},
+    {"csv", "RFC 4180, one table", report_render::write_csv, report_render::write_csv_evidence},
+    {"json", "one object, stable keys", report_render::write_json, report_render::write_json_evidence},
+    {"html", "one self-contained page with charts", report_render::write_html, report_render::write_html_evidence},
 }};
 
 }  // namespace

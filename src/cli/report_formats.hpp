@@ -12,11 +12,15 @@ namespace tlspolicy {
 namespace report_tally {
 struct Report;
 }
+namespace report_evidence {
+struct Evidence;
+}
 
 struct ReportFormat {
     std::string_view name;  // the --format value
     std::string_view what;  // one line for --help
     void (*report)(const report_tally::Report&, std::ostream&);
+    void (*evidence)(const report_evidence::Evidence&, std::ostream&);  // report --evidence
 };
 
 std::span<const ReportFormat> report_formats();

@@ -1,7 +1,8 @@
-// `report --format json`: one object with stable keys.
+// `report --format json`: one object with stable keys, the report or the evidence.
 #include <ostream>
+#include <utility>
 
-#include "cli/report_render.hpp"
+#include "cli/report_evidence_render.hpp"
 
 namespace tlspolicy::report_render {
 namespace {
@@ -68,6 +69,59 @@ void write_json(const Report& r, std::ostream& out) {
         out << "  \"would_refuse\": null";
     else
         json_list("would_refuse", r.offenders, json_offender, out);
+    out << "\n}\n";
+}
+
+namespace {
+
+std::string json_month(const report_evidence::Month& m) {
+    std::string s = "{\"month\": " + json_string(m.name) + ", \"from\": " + json_string(iso_time(m.from)) +
+                    ", \"until\": " + json_string(iso_time(m.until)) + ", \"messages\": " + std::to_string(m.messages) +
+                    ", \"tls12_or_newer\": " + std::to_string(m.modern) + ", \"older_tls\": " + std::to_string(m.older) +
+                    ", \"plaintext\": " + std::to_string(m.plaintext) + ", \"tls12_share\": " +
+                    (m.messages ? share(m.modern, m.messages) : "null") + ", \"plaintext_share\": " +
+                    (m.messages ? share(m.plaintext, m.messages) : "null") +
+                    ", \"refused\": " + std::to_string(m.refused) + ", \"would_refuse\": " +
+                    std::to_string(m.would_refuse) + ", \"weakest\": ";
+    if (m.weakest) {
+        const report_evidence::Weakest& w = *m.weakest;
+        s += "{\"version\": " + json_string(header_name(w.strength.version)) + ", \"cipher\": " +
+             json_string(w.strength.cipher) + ", \"bits\": " + std::to_string(w.strength.bits) + ", \"aead\": " +
+             (w.strength.aead ? "true" : "false") + ", \"time\": " + json_string(iso_time(w.time)) + ", \"host\": " +
+             json_string(w.host) + ", \"refused\": " + (w.refused ? "true" : "false") + ", \"would_refuse\": " +
+             (w.would ? "true" : "false") + "}";
+    } else {
+        s += "null";
+    }
+    s += ", \"hosts\": {";
+    bool first = true;
+    for (const auto& [host, n] : m.hosts) s += (std::exchange(first, false) ? "" : ", ") + json_string(host) + ": " + std::to_string(n);
+    s += "}, \"policy_versions\": [";
+    for (std::size_t i = 0; i < m.versions.size(); ++i) s += (i ? ", " : "") + std::to_string(m.versions[i]);
+    return s + "]}";
+}
+
+std::string json_rule(const report_evidence::RuleEvidence& e) {
+    std::string s = "{\"kind\": " + json_string(report_evidence::kind_name(e.kind)) + ", \"name\": " +
+                    json_string(e.name) + ", \"in_policy\": " + (e.in_policy ? "true" : "false") + ", \"months\": [";
+    for (std::size_t i = 0; i < e.months.size(); ++i) s += (i ? ",\n      " : "\n      ") + json_month(e.months[i]);
+    return s + "\n    ],\n    \"total\": " + json_month(e.total) + "}";
+}
+
+}  // namespace
+
+// policy_versions of a month are indices into the top-level "policy_versions".
+void write_json_evidence(const Evidence& ev, std::ostream& out) {
+    out << "{\n  \"window\": {\"since\": " << json_string(iso_time(ev.since)) << ", \"until\": "
+        << json_string(iso_time(ev.until)) << ", \"seconds\": " << ev.until - ev.since << "},\n  \"database\": "
+        << json_string(ev.database) << ",\n  \"host\": " << (ev.host.empty() ? "null" : json_string(ev.host))
+        << ",\n  \"notes\": [";
+    for (std::size_t i = 0; i < evidence_notes().size(); ++i)
+        out << (i ? ",\n    " : "\n    ") << json_string(evidence_notes()[i]);
+    out << "\n  ],\n";
+    json_list("policy_versions", ev.versions, json_version, out);
+    out << ",\n";
+    json_list("rules", ev.rules, json_rule, out);
     out << "\n}\n";
 }
 

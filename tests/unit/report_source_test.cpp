@@ -3,6 +3,9 @@
 // them. Checks the --host filter, the per-host table and the versions shown.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "cli/report.hpp"
@@ -81,6 +84,44 @@ TEST(ReportSource, ShowsThePolicyVersionsInForce) {
         }
         EXPECT_EQ(got, c.want) << c.name;
     }
+}
+
+// tests/golden/report/evidence*.FORMAT; UPDATE_GOLDEN=1 rewrites them.
+TEST(ReportSource, EvidenceGoldenEveryFormat) {
+    struct Case {
+        const char* name;
+        const char* format;
+        std::string host;
+    };
+    const Case cases[] = {
+        {"evidence.txt", "text", ""},     {"evidence.csv", "csv", ""}, {"evidence.json", "json", ""},
+        {"evidence.html", "html", ""},    {"evidence-mx1.txt", "text", "mx1"},
+    };
+    const std::filesystem::path dir = "tests/golden/report";
+    ReportOptions opt;
+    opt.evidence = true;
+    for (const Case& c : cases) {
+        const std::string got = run(opt, c.format, c.host);
+        if (std::getenv("UPDATE_GOLDEN")) {
+            std::ofstream(dir / c.name, std::ios::binary) << got;
+            continue;
+        }
+        std::ifstream f(dir / c.name, std::ios::binary);
+        std::stringstream want;
+        want << f.rdbuf();
+        EXPECT_EQ(got, want.str()) << c.name << ": got (left) differs from the golden file";
+    }
+}
+
+TEST(ReportSource, EvidenceRefusesAgainst) {
+    fixture::FakeSource source;
+    std::ostringstream out, err;
+    ReportOptions opt;
+    opt.evidence = true;
+    opt.against = "tests/golden/report/stricter.toml";
+    opt.database = "FAKE";
+    EXPECT_EQ(report(*fixture::policy(), opt, source, out, err), 2);
+    EXPECT_NE(err.str().find("--evidence and --against"), std::string::npos) << err.str();
 }
 
 }  // namespace

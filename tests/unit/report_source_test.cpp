@@ -113,6 +113,17 @@ TEST(ReportSource, EvidenceGoldenEveryFormat) {
     }
 }
 
+TEST(ReportSource, EvidenceHtmlIsOneSelfContainedPageWithAChartPerRule) {
+    ReportOptions opt;
+    opt.evidence = true;
+    const std::string html = run(opt, "html", "");
+    for (const char* banned : {"http://", "https://", "<script", "<link", "<img", "@import", "url("})
+        EXPECT_EQ(html.find(banned), std::string::npos) << "found " << banned;
+    std::size_t charts = 0;
+    for (std::size_t p = 0; (p = html.find("<svg class=\"chart\"", p)) != std::string::npos; ++p) ++charts;
+    EXPECT_EQ(charts, 4u) << "acme, globex, initech and the recipient rule hr";
+}
+
 TEST(ReportSource, EvidenceRefusesAgainst) {
     fixture::FakeSource source;
     std::ostringstream out, err;

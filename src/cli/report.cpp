@@ -65,6 +65,11 @@ std::string versions_of(ObservationSource& source, std::int64_t since, std::int6
     return error;
 }
 
+int failed(const std::string& error, std::ostream& err) {
+    err << "report: " << error << "\n";
+    return 1;
+}
+
 int run(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,
         std::ostream& out, std::ostream& err) {
     const report_tally::Window w = report_tally::make_window(opt.now, req.duration);
@@ -77,7 +82,7 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
             if (wanted(o)) tally.add(o);
         });
         if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
-        if (!error.empty()) return err << "report: " << error << "\n", 1;
+        if (!error.empty()) return failed(error, err);
         report_evidence::Evidence ev = tally.finish(std::move(versions));
         ev.database = req.database;
         ev.since_text = req.since;
@@ -90,7 +95,7 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
         if (wanted(o)) g.add(o);
     });
     if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
-    if (!error.empty()) return err << "report: " << error << "\n", 1;
+    if (!error.empty()) return failed(error, err);
     report_tally::Report r = g.finish();
     r.database = req.database;
     r.since_text = req.since;

@@ -117,6 +117,26 @@ class PostgresStoreBehindPostfix(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("alpha", out.stdout)
 
+    def test_a_hung_server_costs_mail_nothing(self):
+        """The server stops answering mid-connection (SIGSTOP): mail is not
+        delayed, the writer gives up after its 10 s deadline and spools, and
+        the rows arrive once the server answers again."""
+        with Stack(os.path.join(self.base, "stack"), self.policy()) as stack:
+            self.assertTrue(stack.postfix.send(mail_from="a@alpha.test", tls="tlsv1_2").accepted)
+            wait_for(lambda: self.count() == 1, 20, "the first observation in PostgreSQL")
+            self.pg.pause()
+            try:
+                for i in range(2):
+                    t0 = time.monotonic()
+                    self.assertTrue(stack.postfix.send(mail_from="h%d@other.test" % i, tls="tlsv1_3").accepted)
+                    self.assertLess(time.monotonic() - t0, 8, "mail waited for the hung database")
+                wait_for(lambda: self.spooled() == 2, 40, "2 observations in the spool")
+            finally:
+                self.pg.resume()
+            wait_for(lambda: self.count() == 3, 60, "the spooled observations in PostgreSQL")
+            senders = self.pg.psql("SELECT sender FROM observations ORDER BY id").split()
+            self.assertEqual(senders, ["a@alpha.test", "h0@other.test", "h1@other.test"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,7 @@
 # tlspolicy-milter — the entry point.
 #   make            build build/tlspolicy-milter
 #   make check      install what is missing (Debian, as root), build, run every test
+#   make run-pg     the PostgreSQL store tests against a private server (tests/e2e/pg_fixture.py)
 #   make check-asan the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       Postfix on loopback with the milter: real verdicts and headers
 #                   (make demo MTA=sendmail: the same behind Sendmail 8.17)
@@ -24,7 +25,7 @@ endif
 ALL_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Isrc \
                -DTLSPOLICY_VERSION='"$(PACKAGE_VERSION)"' \
                -DTLSPOLICY_SYSCONFDIR='"$(sysconfdir)"'
-LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3
+LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3 $(PQ_LIBS)
 
 CORE_SRCS   := $(wildcard src/core/*.cpp)
 OTHER_SRCS  := $(filter-out src/cli/main.cpp,$(wildcard src/tls/*.cpp src/config/*.cpp src/store/*.cpp src/stats/*.cpp src/cli/*.cpp src/milter/*.cpp))
@@ -36,7 +37,7 @@ LIB         := $(BUILD)/libtlspolicy.a
 BIN         := $(BUILD)/tlspolicy-milter
 UNIT        := $(BUILD)/tests/unit_tests
 
-.PHONY: all check check-asan demo deps unit run-unit run-e2e clean distclean
+.PHONY: all check check-asan demo deps unit run-unit run-pg run-e2e clean distclean
 all: $(BIN)
 
 $(CONFIG_MK): configure src/config.mk.in
@@ -51,6 +52,10 @@ $(BUILD)/src/core/%.o: src/core/%.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MD -MP -c $< -o $@
 	@tests/core-include-guard $< $(@:.o=.d) || { rm -f $@; exit 1; }
+
+# libpq's headers are visible to src/store/postgres.cpp only: an include of
+# libpq-fe.h anywhere else fails to compile.
+$(BUILD)/src/store/postgres.o: ALL_CXXFLAGS += $(PQ_CFLAGS)
 
 $(BUILD)/%.o: %.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
@@ -69,9 +74,18 @@ $(UNIT): $(TEST_OBJS) $(LIB)
 
 unit: $(UNIT) $(BIN)
 
+# The Postgres* tests need a server: run-pg gives them one.
 run-unit: unit
-	$(UNIT)
+	$(UNIT) --gtest_filter='-Postgres*'
 	tests/core-boundary-test $(BUILD)
+
+# The PostgreSQL backend against a real server: tests/e2e/pg_fixture.py starts a
+# private one on loopback (or TLSPOLICY_TEST_PG=postgresql://... names one).
+# Skipped only when told so: TLSPOLICY_TEST_PG=skip.
+run-pg: unit
+	@if [ "$$TLSPOLICY_TEST_PG" = skip ]; then echo "run-pg: SKIPPED on request (TLSPOLICY_TEST_PG=skip)"; \
+	elif [ -n "$$TLSPOLICY_TEST_PG" ]; then $(UNIT) --gtest_filter='Postgres*'; \
+	else python3 tests/e2e/pg_fixture.py -- $(UNIT) --gtest_filter='Postgres*'; fi
 
 # End-to-end: the built daemon behind a real Postfix on loopback (root).
 run-e2e: $(BIN)
@@ -83,7 +97,7 @@ deps:
 check:
 	contrib/install-deps
 	$(MAKE) -j$$(nproc) unit
-	$(MAKE) run-unit run-e2e
+	$(MAKE) run-unit run-pg run-e2e
 
 demo:
 	contrib/install-deps

@@ -32,8 +32,11 @@ struct StatsSettings {
 };
 
 struct ObservationSettings {
-    std::string database;      // empty: no observation store
+    std::string database;      // empty: no observation store; else a SQLite path or a postgresql:// URL
     int keep_days = 0;
+    std::string host;          // empty: the MTA's name (macro j)
+    std::string spool;         // the local spool of a PostgreSQL store
+    int spool_max_rows = 0;
 };
 
 struct Config {

@@ -3,6 +3,7 @@
 #include "config/key_handlers.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "config/policy_checks.hpp"
@@ -12,6 +13,7 @@
 #include "core/profile.hpp"
 #include "core/sanitize.hpp"
 #include "core/tls_version.hpp"
+#include "store/database_url.hpp"
 
 namespace tlspolicy::key_handlers {
 namespace {
@@ -122,6 +124,21 @@ void set_header_name(KeyTarget& to, const KeyDecl&, const Node& v) {
 void set_authserv_id(KeyTarget& to, const KeyDecl& k, const Node& v) {
     if (valid_authserv_id(v.text)) to.config().header.authserv_id = v.text;
     else to.error(v.pos, named(k, v) + " may only contain letters, digits, '.', '-', '_', '+' and '/'");
+}
+
+// A SQLite file (absolute path) or a PostgreSQL server (URL).
+void set_observation_database(KeyTarget& to, const KeyDecl& k, const Node& v) {
+    if (is_absolute(v.text) || is_postgres_url(v.text)) to.config().observations.database = v.text;
+    else to.error(v.pos, named(k, v) + " must be an absolute path (SQLite) or a postgresql:// URL");
+}
+
+// A host name as the MTA's macro j would give it.
+void set_observation_host(KeyTarget& to, const KeyDecl& k, const Node& v) {
+    const bool ok = !v.text.empty() && std::all_of(v.text.begin(), v.text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+    });
+    if (ok) to.config().observations.host = v.text;
+    else to.error(v.pos, named(k, v) + " may only contain letters, digits, '.', '-' and '_'");
 }
 
 std::string show_mode(const Config& c) { return std::string(mode_name(c.policy->mode)); }

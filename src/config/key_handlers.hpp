@@ -64,6 +64,8 @@ void set_socket_mode(KeyTarget& to, const KeyDecl& k, const Node& v);
 void set_recipient_delimiter(KeyTarget& to, const KeyDecl& k, const Node& v);
 void set_header_name(KeyTarget& to, const KeyDecl& k, const Node& v);
 void set_authserv_id(KeyTarget& to, const KeyDecl& k, const Node& v);
+void set_observation_database(KeyTarget& to, const KeyDecl& k, const Node& v);
+void set_observation_host(KeyTarget& to, const KeyDecl& k, const Node& v);
 
 std::string show_mode(const Config& c);
 std::string show_socket_mode(const Config& c);

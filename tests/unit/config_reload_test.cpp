@@ -81,7 +81,7 @@ INSTANTIATE_TEST_SUITE_P(Config, ConfigReload, ::testing::ValuesIn(kCases),
 // Only daemon settings can be restart-only: a reload swaps the whole policy.
 TEST(ConfigReloadScope, RestartOnlyKeysAreDaemonSettings) {
     EXPECT_EQ(restart_only_keys(),
-              "[milter] socket, user, socket_mode, pidfile, timeout; [observations] database, keep_days");
+              "[milter] socket, user, socket_mode, pidfile, timeout; [observations] database, keep_days, host, spool, spool_max_rows");
     for (const KeyDecl& k : schema()) {
         if (k.reload == Reload::Restart) {
             EXPECT_TRUE(k.in(Section::Milter) || k.in(Section::Observations)) << k.key;

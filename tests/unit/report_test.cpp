@@ -78,6 +78,8 @@ struct TempDb {
             o.client = s.client;
             o.sender = s.sender;
             o.rules = store::parse_rules(s.rules);
+            for (RuleRef& r : o.rules)  // as the milter records it: hr is a [[recipient]] rule
+                if (r.name == "hr") r.kind = RuleKind::Recipient;
             o.version = s.version;
             o.cipher = s.cipher;
             o.cipher_bits = o.alg_bits = s.bits;

@@ -9,6 +9,7 @@
 #include "cli/report_evidence.hpp"
 #include "cli/report_formats.hpp"
 #include "cli/report_tally.hpp"
+#include "store/database_url.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -84,7 +85,7 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
         if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
         if (!error.empty()) return failed(error, err);
         report_evidence::Evidence ev = tally.finish(std::move(versions));
-        ev.database = req.database;
+        ev.database = redact_database(req.database);
         ev.since_text = req.since;
         ev.host = opt.host;
         req.format->evidence(ev, out);
@@ -97,7 +98,7 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
     if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
     if (!error.empty()) return failed(error, err);
     report_tally::Report r = g.finish();
-    r.database = req.database;
+    r.database = redact_database(req.database);
     r.since_text = req.since;
     r.against = opt.against;
     r.host = opt.host;

@@ -132,6 +132,8 @@ void set_observation_database(KeyTarget& to, const KeyDecl& k, const Node& v) {
     else to.error(v.pos, named(k, v) + " must be an absolute path (SQLite) or a postgresql:// URL");
 }
 
+std::string show_observation_database(const Config& c) { return redact_database(c.observations.database); }
+
 // A host name as the MTA's macro j would give it.
 void set_observation_host(KeyTarget& to, const KeyDecl& k, const Node& v) {
     const bool ok = !v.text.empty() && std::all_of(v.text.begin(), v.text.end(), [](char c) {

@@ -99,7 +99,7 @@ constexpr KeyDecl kKeys[] = {
      .example_toml = "\"/var/lib/tlspolicy-milter/observations.sqlite\"",
      .doc = "absolute path of a SQLite file, or a postgresql:// URL; default: no store",
      .apply = set_observation_database,
-     .show_setting = show_text<&Config::observations, &ObservationSettings::database>, .reload = Reload::Restart},
+     .show_setting = show_observation_database, .reload = Reload::Restart},
     {.sections = only(Section::Observations), .key = "keep_days", .type = ValueType::Integer, .default_toml = "90",
      .example_toml = "90", .min = 1, .max = 36500, .doc = "days after which observations are deleted",
      .apply = set_integer<&Config::observations, &ObservationSettings::keep_days>,

@@ -1,6 +1,7 @@
 // Which backend an [observations] database value names: the one rule, for
 // the config loader (what it accepts) and the store (what it opens).
 #pragma once
+#include <string>
 #include <string_view>
 
 namespace tlspolicy {
@@ -8,5 +9,9 @@ namespace tlspolicy {
 inline bool is_postgres_url(std::string_view database) {
     return database.starts_with("postgresql://") || database.starts_with("postgres://");
 }
+
+// The value as logs, --check and report may show it: a URL's password (in the
+// user part or a password= parameter) replaced by "***".
+std::string redact_database(const std::string& database);
 
 }  // namespace tlspolicy

@@ -7,7 +7,6 @@
 #include <cerrno>
 
 #include <charconv>
-#include <regex>
 
 namespace tlspolicy::pg {
 
@@ -134,11 +133,5 @@ bool Conn::stream(const std::string& sql, const std::vector<std::string>& params
     return ok && conn_ && error->empty();
 }
 
-std::string redact_url(const std::string& url) {
-    // scheme://user:password@host... -> scheme://user:***@host...; and a password= parameter.
-    static const std::regex userinfo(R"(^(postgres(?:ql)?://[^:/@?]*):[^@/?]*@)");
-    static const std::regex param(R"(([?&]password=)[^&]*)");
-    return std::regex_replace(std::regex_replace(url, userinfo, "$1:***@"), param, "$1***");
-}
 
 }  // namespace tlspolicy::pg

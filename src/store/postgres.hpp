@@ -75,7 +75,4 @@ private:
     pg_conn* conn_ = nullptr;
 };
 
-// The URL as a log line may show it: any password replaced by "***".
-std::string redact_url(const std::string& url);
-
 }  // namespace tlspolicy::pg

@@ -2,6 +2,7 @@
 // multi-row INSERTs in one transaction) and the reader behind `report`.
 #include <algorithm>
 
+#include "store/database_url.hpp"
 #include "store/observation_backend.hpp"
 #include "store/observation_row.hpp"
 #include "store/postgres.hpp"
@@ -27,7 +28,7 @@ std::string placeholders(std::size_t rows, int columns) {
 class PostgresBackend final : public ObservationBackend {
 public:
     PostgresBackend(const std::string& url, std::chrono::milliseconds timeout)
-        : name_(pg::redact_url(url)), db_(url, timeout) {}
+        : name_(redact_database(url)), db_(url, timeout) {}
 
     const std::string& name() const override { return name_; }
     bool remote() const override { return true; }
@@ -97,7 +98,7 @@ private:
 class PostgresSource final : public ObservationSource {
 public:
     PostgresSource(const std::string& url, std::chrono::milliseconds timeout)
-        : name_(pg::redact_url(url)), db_(url, timeout) {}
+        : name_(redact_database(url)), db_(url, timeout) {}
 
     bool open(std::string* error) {
         if (!db_.connect(error)) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "store/database_url.hpp"
 #include "store/observation_source.hpp"
 #include "store/observation_store.hpp"
 #include "store/postgres.hpp"
@@ -260,10 +261,12 @@ TEST(PostgresStore, SilentServerSpoolsWithoutBlockingTheMailPath) {
     EXPECT_NE(log.get()[0].find("observations wait in the spool"), std::string::npos) << log.get()[0];
 }
 
-TEST(PostgresStore, PasswordIsNotLogged) {
-    EXPECT_EQ(pg::redact_url("postgresql://u:s3cret@db.example/x"), "postgresql://u:***@db.example/x");
-    EXPECT_EQ(pg::redact_url("postgres://db.example/x?user=u&password=s3cret"), "postgres://db.example/x?user=u&password=***");
-    EXPECT_EQ(pg::redact_url("postgresql://u@db.example:5433/x"), "postgresql://u@db.example:5433/x");
+// Logs, --check and report show the URL without its password (no server needed).
+TEST(DatabaseUrl, PasswordIsRedacted) {
+    EXPECT_EQ(redact_database("postgresql://u:s3cret@db.example/x"), "postgresql://u:***@db.example/x");
+    EXPECT_EQ(redact_database("postgres://db.example/x?user=u&password=s3cret"), "postgres://db.example/x?user=u&password=***");
+    EXPECT_EQ(redact_database("/var/lib/x:y@z/observations.sqlite"), "/var/lib/x:y@z/observations.sqlite");
+    EXPECT_EQ(redact_database("postgresql://u@db.example:5433/x"), "postgresql://u@db.example:5433/x");
 }
 
 }  // namespace

@@ -23,7 +23,6 @@ struct TlsFacts {
     std::string cipher;                     // {cipher} as reported (sanitised)
     int cipher_bits = 0;                    // {cipher_bits}: bits in use
     int alg_bits = 0;                       // {alg_bits} or the cipher table; 0: unknown
-    CipherInfo cipher_info;                 // from the cipher table
     ClientCert cert;                        // what the MTA says of the client's certificate
     bool encrypted() const { return version != TlsVersion::None; }
 };

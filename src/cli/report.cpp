@@ -191,7 +191,7 @@ public:
     Gatherer(const Policy& policy, const Policy* strict, Window w) : policy_(policy), strict_(strict), w_(w) {}
 
     void add(const Observation& o) {
-        if (o.stage != Stage::Mail) return;
+        if (o.stage == Stage::Rcpt) return;  // Mail and Message: the sender side
         const CipherInfo& info = ciphers_.info(o.cipher);
         Strength s{o.version, o.version == TlsVersion::None ? 0 : o.cipher_bits, info.aead, o.cipher};
         for (const std::string& r : sender_rules(o.rules, policy_)) {

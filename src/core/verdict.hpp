@@ -73,7 +73,9 @@ struct RuleOutcome {
     bool failed() const;
 };
 
-enum class Stage : std::uint8_t { Mail, Rcpt };
+// Where a decision was made: MAIL FROM (the sender side), RCPT TO (one
+// recipient), or end of message (the accepted message as a whole).
+enum class Stage : std::uint8_t { Mail, Rcpt, Message };
 enum class Result : std::uint8_t { None, Pass, Fail };
 enum class Decision : std::uint8_t { Accept, Tempfail, Reject };
 

@@ -173,8 +173,19 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, 
     return nullptr;
 }
 
-std::string_view stage_text(Stage s) { return s == Stage::Rcpt ? "rcpt" : "mail"; }
-Stage parse_stage(std::string_view t) { return t == "rcpt" ? Stage::Rcpt : Stage::Mail; }
+std::string_view stage_text(Stage s) {
+    switch (s) {
+        case Stage::Mail: return "mail";
+        case Stage::Rcpt: return "rcpt";
+        case Stage::Message: return "message";
+    }
+    return "mail";
+}
+// Rows written before Stage::Message existed spell the end of message "mail":
+// they read as Mail, which report takes as the sender side, as it always did.
+Stage parse_stage(std::string_view t) {
+    return t == "rcpt" ? Stage::Rcpt : t == "message" ? Stage::Message : Stage::Mail;
+}
 
 std::vector<RuleRef> parse_rules(std::string_view text) {
     std::vector<RuleRef> out;

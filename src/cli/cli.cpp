@@ -61,6 +61,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
     ExplainRequest req;
     CLI::App* ex = app.add_subcommand("explain", "evaluate one hypothetical session offline");
+    ex->footer("The header's authserv-id is [header] authserv_id, else this machine's host name\n"
+               "(standing in for the MTA's name, macro j), else localhost, as the milter chooses.");
     ex->add_option("--client", req.client, "client IP address");
     ex->add_option("--hostname", req.hostname, "verified client hostname");
     ex->add_option("--sender", req.sender, "envelope sender (MAIL FROM); omit or \"\" for <>");

@@ -9,6 +9,7 @@
 #include "core/address.hpp"
 #include "core/header_stamp.hpp"
 #include "core/sanitize.hpp"
+#include "core/transaction.hpp"
 #include "core/verdict.hpp"
 #include "tls/cipher_table.hpp"
 
@@ -80,9 +81,10 @@ void print_verdict(const Verdict& v, const SessionFacts& s, std::ostream& out) {
     if (v.reply) out << "  " << (v.monitored() ? "reply in enforce mode: " : "reply: ") << v.reply->line() << "\n";
 }
 
+// explain's stand-in for the MTA's name (macro j) in the authserv-id.
 std::string local_hostname() {
     char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+    if (gethostname(buf, sizeof buf - 1) != 0) return {};  // choose_authserv_id falls back
     return buf;
 }
 
@@ -128,32 +130,31 @@ int explain(const Config& config, const ExplainRequest& req, std::ostream& out, 
                 << (s.tls.cert.issuer_cn.empty() ? "(none)" : s.tls.cert.issuer_cn) << "\n";
     }
 
-    std::string sender = normalize_address(req.sender);
-    out << "\nMAIL FROM:<" << sender << ">\n";
-    Verdict mail = decide_sender(policy, s, sender);
-    print_verdict(mail, s, out);
+    Transaction t;
+    const Verdict& mail = t.begin(policy, std::move(s), normalize_address(req.sender));
+    out << "\nMAIL FROM:<" << t.sender() << ">\n";
+    print_verdict(mail, t.session(), out);
     if (mail.decision != Decision::Accept) {
         out << "\nthe transaction ends here: no recipient is asked for and no header is stamped\n";
         return 0;
     }
 
-    std::vector<Verdict> accepted;
     for (const std::string& raw : req.recipients) {
         std::string rcpt = normalize_address(raw);
         out << "\nRCPT TO:<" << rcpt << ">\n";
-        Verdict v = decide_recipient(policy, s, rcpt);
+        const Verdict& v = t.add_recipient(rcpt);
         if (v.rules.empty())
             out << "  no recipient rule matched -> accept\n";
         else
-            print_verdict(v, s, out);
-        if (v.decision == Decision::Accept) accepted.push_back(std::move(v));
+            print_verdict(v, t.session(), out);
     }
-    if (!req.recipients.empty() && accepted.empty()) {
+    if (!req.recipients.empty() && t.accepted_recipients() == 0) {
         out << "\nno recipient accepted: no message, no header\n";
         return 0;
     }
-    std::string authserv = config.header.authserv_id.empty() ? local_hostname() : config.header.authserv_id;
-    out << "\nheader:\n" << config.header.name << ": " << header_value(authserv, s.tls, mail, accepted) << "\n";
+    const std::string host = local_hostname();
+    out << "\nheader:\n" << config.header.name << ": " << t.finish(choose_authserv_id(config.header.authserv_id, host)).header
+        << "\n";
     return 0;
 }
 

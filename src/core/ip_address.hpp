@@ -12,7 +12,6 @@ namespace tlspolicy {
 struct IpAddress {
     bool v4 = false;
     std::array<std::uint8_t, 16> bytes{};  // IPv4 in the first 4 bytes
-    int bits() const { return v4 ? 32 : 128; }
     bool operator==(const IpAddress&) const = default;
     std::string to_string() const;
 };

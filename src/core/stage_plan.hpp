@@ -34,4 +34,25 @@ bool can_refuse(const Policy& policy, const Rule& rule);
 
 StagePlan plan_stages(const Policy& policy, bool strip_forged);
 
+// The macros the milter asks for at each stage (smfi_setsymlist, which
+// replaces the MTA's own list for that stage); an empty list is not set.
+// i wherever a decision is logged (Sendmail knows the queue id from MAIL FROM
+// on, Postfix after the first accepted recipient), j wherever one can be
+// recorded (the observation's host), and the session's facts at MAIL FROM:
+// both MTAs send a stage's macros even when its command is not negotiated,
+// and Sendmail 8.17 ignores an end-of-message list. The views point to
+// NUL-terminated constants: nothing is built per connection.
+struct MacroLists {
+    std::string_view mail;  // SMFIM_ENVFROM
+    std::string_view rcpt;  // SMFIM_ENVRCPT; empty when RCPT TO is not taken
+    std::string_view eom;   // SMFIM_EOM
+};
+MacroLists macro_lists(const StagePlan& plan);
+
+// The client's host name as the facts take it: {client_name} counts only when
+// {client_resolve} is empty (Postfix without it sends verified names only)
+// or "OK"; Sendmail's {client_name} may be unverified, and FAIL, FORGED,
+// TEMP say so. "" when the name does not count.
+std::string_view verified_client_name(std::string_view client_name, std::string_view client_resolve);
+
 }  // namespace tlspolicy

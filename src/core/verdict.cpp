@@ -256,7 +256,6 @@ TlsFacts make_tls_facts(std::string_view version, std::string_view cipher, std::
     t.cipher_bits = parse_bits(cipher_bits);
     t.alg_bits = parse_bits(alg_bits);
     if (t.alg_bits == 0) t.alg_bits = info.alg_bits;
-    t.cipher_info = info;
     return t;
 }
 

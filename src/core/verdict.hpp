@@ -23,7 +23,6 @@ struct TlsFacts {
     std::string cipher;                     // {cipher} as reported (sanitised)
     int cipher_bits = 0;                    // {cipher_bits}: bits in use
     int alg_bits = 0;                       // {alg_bits} or the cipher table; 0: unknown
-    CipherInfo cipher_info;                 // from the cipher table
     ClientCert cert;                        // what the MTA says of the client's certificate
     bool encrypted() const { return version != TlsVersion::None; }
 };
@@ -74,7 +73,9 @@ struct RuleOutcome {
     bool failed() const;
 };
 
-enum class Stage : std::uint8_t { Mail, Rcpt };
+// Where a decision was made: MAIL FROM (the sender side), RCPT TO (one
+// recipient), or end of message (the accepted message as a whole).
+enum class Stage : std::uint8_t { Mail, Rcpt, Message };
 enum class Result : std::uint8_t { None, Pass, Fail };
 enum class Decision : std::uint8_t { Accept, Tempfail, Reject };
 

@@ -1,14 +1,15 @@
-// libmilter glue. Each callback runs behind one exception firewall (a C
-// callback must never let a C++ exception out); per-connection state lives in
-// libmilter's private pointer, per-message state is reset at MAIL FROM, ABORT
-// and end of message. With -v each stage logs one debug line.
+// libmilter glue: turns macros into facts, feeds them to the core's
+// Transaction, and applies the verdicts. Each callback runs behind one
+// exception firewall (a C callback must never let a C++ exception out);
+// per-connection state lives in libmilter's private pointer, per-message state
+// ends in one of the named reset scopes below. With -v each stage logs one
+// debug line.
 #include "milter/callbacks.hpp"
 
 #include <libmilter/mfapi.h>
 
 #include <atomic>
 #include <ctime>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "core/sanitize.hpp"
 #include "core/stage_plan.hpp"
 #include "core/text.hpp"
+#include "core/transaction.hpp"
 #include "milter/log.hpp"
 #include "milter/snapshot.hpp"
 #include "tls/cipher_table.hpp"
@@ -29,15 +31,11 @@ std::atomic<int> g_active{0};
 std::atomic<unsigned long> g_sessions{0};  // numbers the sessions in -v lines
 std::function<void(Observation&&)> g_sink;  // set before smfi_main, then only read
 
-// Everything about one transaction; cleared by reset().
+// Everything about one transaction; ended by reset() in a named scope.
 struct Message {
-    std::optional<SessionFacts> session;  // read from the macros once per transaction
-    std::optional<std::string> sender;    // normalized envelope sender
-    std::optional<Verdict> sender_verdict;
-    std::vector<Verdict> recipients;      // verdicts of accepted recipients
-    std::size_t rcpt_count = 0;
-    int named_like_ours = 0;              // incoming headers with our header's name
-    std::vector<std::pair<int, std::string>> candidates;  // (index among them, value)
+    Transaction txn;  // begun at MAIL FROM, or at the first stage taken after it
+    // Incoming headers with our header's name: (index among them, value).
+    std::vector<std::pair<int, std::string>> candidates;
     // Monitor mode: would-be refusals at MAIL FROM and RCPT TO, logged at once
     // but counted only if the transaction ends before its message line, which
     // covers them (so each transaction is counted once).
@@ -58,23 +56,23 @@ std::string_view macro(SMFICTX* ctx, const char* name) {
     return v ? std::string_view(v) : std::string_view{};
 }
 
-const SessionFacts& session(SMFICTX* ctx, Message& m) {
-    if (!m.session) {
-        std::string_view cipher = macro(ctx, "{cipher}");
-        TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
-                                      macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
-        if (tls.encrypted())
-            tls.cert = make_client_cert(macro(ctx, "{verify}"), macro(ctx, "{cert_subject}"),
-                                        macro(ctx, "{cert_issuer}"), macro(ctx, "{cn_subject}"),
-                                        macro(ctx, "{cn_issuer}"));
-        // Sendmail's {client_name} may be unverified: {client_resolve} says so.
-        // Postfix sends only verified names (else "unknown"), and {client_resolve}
-        // too when asked (FAIL for a client without a PTR, like Sendmail).
-        std::string_view resolve = macro(ctx, "{client_resolve}");
-        std::string_view hostname = resolve.empty() || resolve == "OK" ? macro(ctx, "{client_name}") : "";
-        m.session = make_session(macro(ctx, "{client_addr}"), hostname, std::move(tls));
-    }
-    return *m.session;
+SessionFacts session_facts(SMFICTX* ctx) {
+    std::string_view cipher = macro(ctx, "{cipher}");
+    TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
+                                  macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
+    if (tls.encrypted())
+        tls.cert = make_client_cert(macro(ctx, "{verify}"), macro(ctx, "{cert_subject}"), macro(ctx, "{cert_issuer}"),
+                                    macro(ctx, "{cn_subject}"), macro(ctx, "{cn_issuer}"));
+    std::string_view hostname = verified_client_name(macro(ctx, "{client_name}"), macro(ctx, "{client_resolve}"));
+    return make_session(macro(ctx, "{client_addr}"), hostname, std::move(tls));
+}
+
+// The transaction, begun from the macros when MAIL FROM was not taken: the
+// session's facts and {mail_addr} are in the list of the first stage that is.
+Transaction& transaction(SMFICTX* ctx, const Connection& c, Message& m) {
+    if (!m.txn.begun())
+        m.txn.begin(*c.config->policy, session_facts(ctx), normalize_address(macro(ctx, "{mail_addr}")));
+    return m.txn;
 }
 
 // Tells the MTA to refuse with our reply. 4xx goes with TEMPFAIL, 5xx with REJECT.
@@ -94,13 +92,21 @@ void trace(const Connection& c, Text&& text) {
 
 std::string clean(std::string_view mta_text) { return sanitize_text(mta_text, kMaxToken); }
 
-Observation observation(std::string_view queue_id, const SessionFacts& s, std::string_view sender,
-                        std::string_view rcpt, Stage stage, std::span<const RuleRef> rules, Result result,
-                        Decision action, Decision would) {
+// What the glue knows of where a decision was made: the queue id and the
+// MTA's own name (macro j), read only when an observation is built.
+struct Where {
+    SMFICTX* ctx;
+    std::string_view queue_id;
+    std::string_view host() const { return macro(ctx, "j"); }
+};
+
+Observation observation(const Where& at, const SessionFacts& s, std::string_view sender, std::string_view rcpt,
+                        Stage stage, std::span<const RuleRef> rules, Result result, Decision action, Decision would) {
     Observation o;
     o.time = std::time(nullptr);
     o.stage = stage;
-    o.queue_id = queue_id;
+    o.queue_id = at.queue_id;
+    o.host = at.host();
     o.client = s.client_text;
     o.hostname = s.hostname;
     o.sender = sender;
@@ -125,33 +131,50 @@ void count(Observation&& o) {
 
 // One decision: its log line, its counters, and its observation, which is
 // built only when a store takes it.
-void record(const std::string& line, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
+void record(const std::string& line, const Where& at, const SessionFacts& s, std::string_view sender,
             std::string_view rcpt, Stage stage, std::span<const RuleRef> rules, Result result, Decision action,
             Decision would) {
     log::info(line);
     metrics().count({stage, action, would, result, s.tls.version, s.tls.cipher, rules});
-    if (g_sink) g_sink(observation(queue_id, s, sender, rcpt, stage, rules, result, action, would));
+    if (g_sink) g_sink(observation(at, s, sender, rcpt, stage, rules, result, action, would));
 }
 
 // A refusal at MAIL FROM or RCPT TO, or in monitor mode one that enforcing
 // would have made: logged now, counted when the transaction is settled.
-void record_refusal(Message& m, std::string_view queue_id, const SessionFacts& s, std::string_view sender,
-                    std::string_view rcpt, const Verdict& v) {
+void record_refusal(Message& m, const Where& at, std::string_view rcpt, const Verdict& v) {
+    const SessionFacts& s = m.txn.session();
+    const std::string& sender = m.txn.sender();
     const Stage stage = rcpt.empty() ? Stage::Mail : Stage::Rcpt;
     const std::vector<RuleRef> rules = summarize(v, {}).rules;
     const Decision would = v.monitored() ? v.enforced : Decision::Accept;
     if (!v.monitored())
-        return record(refusal_log_line(queue_id, s, sender, rcpt, v), queue_id, s, sender, rcpt, stage, rules,
-                      v.result, v.decision, would);
-    log::info(refusal_log_line(queue_id, s, sender, rcpt, v));
-    m.unsettled.push_back(observation(queue_id, s, sender, rcpt, stage, rules, v.result, v.decision, would));
+        return record(refusal_log_line(at.queue_id, s, sender, rcpt, v), at, s, sender, rcpt, stage, rules, v.result,
+                      v.decision, would);
+    log::info(refusal_log_line(at.queue_id, s, sender, rcpt, v));
+    m.unsettled.push_back(observation(at, s, sender, rcpt, stage, rules, v.result, v.decision, would));
 }
 
-// A transaction ends without a message line (RSET, QUIT, a new MAIL FROM):
-// its monitor-mode would-be refusals are counted now.
-void settle(Message& m) {
-    for (Observation& o : m.unsettled) count(std::move(o));
-    m.unsettled.clear();
+// Where a transaction's state ends, and what becomes of its monitor-mode
+// would-be refusals, so that each transaction is counted exactly once.
+enum class Reset {
+    NewTransaction,  // MAIL FROM: the last transaction ended without a message line
+    Abort,           // RSET, STARTTLS (Postfix), a refused transaction, a lost client
+    EndOfMessage,    // the message line was recorded: it covers the would-be refusals
+    Close,           // the connection ends; its state goes with it
+};
+
+void reset(Message& m, Reset scope) {
+    switch (scope) {
+        case Reset::NewTransaction:
+        case Reset::Abort:
+        case Reset::Close:
+            // No message line covers them: counted now.
+            for (Observation& o : m.unsettled) count(std::move(o));
+            break;
+        case Reset::EndOfMessage:
+            break;
+    }
+    m = Message{};
 }
 
 // The exception firewall. `fallback` is what the MTA hears if we fail inside:
@@ -205,20 +228,11 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         c->protocol = *pf1;
 
         if (f0 & SMFIF_SETSYMLIST) {
-            // A list given here replaces the MTA's own for that stage: ask for
-            // i wherever a refusal is logged. Sendmail knows the queue id from
-            // MAIL FROM on (Postfix later, after the first accepted recipient).
-            // Both MTAs send a stage's macros even when its command is not
-            // negotiated, and Sendmail 8.17 ignores an end-of-message list: so
-            // the facts are always asked for at MAIL FROM, which both honour.
-            std::string facts(kSessionMacros);
-            std::string eom = "i j {mail_addr}";
-            std::string mail = facts + " i {mail_addr}";
-            smfi_setsymlist(ctx, SMFIM_ENVFROM, mail.data());
-            std::string rcpt = p.mail ? "i" : facts + " i {mail_addr}";
-            if (p.rcpt) smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt.data());
-            if (!p.mail && !p.rcpt) eom += " " + facts;
-            smfi_setsymlist(ctx, SMFIM_EOM, eom.data());
+            // libmilter copies the lists; they are constants (see macro_lists).
+            const MacroLists lists = macro_lists(p);
+            smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>(lists.mail.data()));
+            if (!lists.rcpt.empty()) smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>(lists.rcpt.data()));
+            smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>(lists.eom.data()));
         }
         trace(*c, [&] { return "negotiate: actions " + std::to_string(*pf0) + ", protocol " + std::to_string(*pf1); });
         smfi_setpriv(ctx, c.release());
@@ -231,14 +245,12 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
         Connection* c = conn(ctx);
         if (!c) return SMFIS_CONTINUE;
         const sfsistat ok = (c->protocol & SMFIP_NR_MAIL) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-        settle(c->msg);
-        c->msg = Message{};  // a new transaction leaves nothing of the last one
+        reset(c->msg, Reset::NewTransaction);  // it leaves nothing of the last one
         Message& m = c->msg;
-        m.sender = normalize_address(argv && argv[0] ? argv[0] : "");
-        const SessionFacts& s = session(ctx, m);
-        const Verdict& v = *(m.sender_verdict = decide_sender(*c->config->policy, s, *m.sender));
-        trace(*c, [&] { return "MAIL FROM <" + clean(*m.sender) + ">: " + std::string(action_word(v)); });
-        if (v.decision != Decision::Accept || v.monitored()) record_refusal(m, macro(ctx, "i"), s, *m.sender, "", v);
+        const Verdict& v = m.txn.begin(*c->config->policy, session_facts(ctx),
+                                       normalize_address(argv && argv[0] ? argv[0] : ""));
+        trace(*c, [&] { return "MAIL FROM <" + clean(m.txn.sender()) + ">: " + std::string(action_word(v)); });
+        if (v.decision != Decision::Accept || v.monitored()) record_refusal(m, {ctx, macro(ctx, "i")}, "", v);
         return v.decision == Decision::Accept ? ok : refuse(ctx, v);
     });
 }
@@ -249,17 +261,13 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
         if (!c) return SMFIS_CONTINUE;
         const sfsistat ok = (c->protocol & SMFIP_NR_RCPT) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
         Message& m = c->msg;
-        const SessionFacts& s = session(ctx, m);
         std::string rcpt = normalize_address(argv && argv[0] ? argv[0] : "");
-        Verdict v = decide_recipient(*c->config->policy, s, rcpt);
+        const Verdict& v = transaction(ctx, *c, m).add_recipient(rcpt);
         trace(*c, [&] { return "RCPT TO <" + clean(rcpt) + ">: " + std::string(action_word(v)); });
         if (v.decision != Decision::Accept || v.monitored()) {
-            std::string sender = m.sender ? *m.sender : normalize_address(macro(ctx, "{mail_addr}"));
-            record_refusal(m, macro(ctx, "i"), s, sender, rcpt, v);
+            record_refusal(m, {ctx, macro(ctx, "i")}, rcpt, v);
             if (v.decision != Decision::Accept) return refuse(ctx, v);
         }
-        ++m.rcpt_count;
-        if (!v.rules.empty()) m.recipients.push_back(std::move(v));
         return ok;
     });
 }
@@ -272,7 +280,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
         if (iequals(name, c->config->header.name)) {
             // Which copies claim to be ours is settled at end of message,
             // when the MTA's own name (macro j) is known.
-            int index = ++c->msg.named_like_ours;
+            int index = static_cast<int>(c->msg.candidates.size()) + 1;  // 1-based among them
             c->msg.candidates.emplace_back(index, value ? value : "");
         }
         return SMFIS_NOREPLY;
@@ -285,13 +293,8 @@ sfsistat on_eom(SMFICTX* ctx) {
         if (!c) return SMFIS_CONTINUE;
         Message& m = c->msg;
         const Config& cfg = *c->config;
-        const SessionFacts& s = session(ctx, m);
-        if (!m.sender) m.sender = normalize_address(macro(ctx, "{mail_addr}"));
-        if (!m.sender_verdict) m.sender_verdict = decide_sender(*cfg.policy, s, *m.sender);
-
-        std::string authserv = cfg.header.authserv_id;
-        if (authserv.empty()) authserv = macro(ctx, "j");
-        if (authserv.empty()) authserv = "localhost";
+        const Transaction& t = transaction(ctx, *c, m);
+        const std::string_view authserv = choose_authserv_id(cfg.header.authserv_id, macro(ctx, "j"));
         // From the MTA, and it reaches the log lines below as is: cleaned first.
         const std::string queue_id = sanitize_text(macro(ctx, "i"), kMaxToken);
 
@@ -304,17 +307,18 @@ sfsistat on_eom(SMFICTX* ctx) {
                 log::warning(std::string(queue_id) + ": could not remove a forged " + cfg.header.name + " header");
         }
 
-        const MessageOutcome outcome = summarize(*m.sender_verdict, m.recipients);
-        std::string value = header_value(authserv, s.tls, outcome);
-        if (smfi_insheader(ctx, 0, const_cast<char*>(cfg.header.name.c_str()), value.data()) != MI_SUCCESS)
+        Transaction::Stamp stamp = t.finish(authserv);
+        const MessageOutcome& outcome = stamp.outcome;
+        if (smfi_insheader(ctx, 0, const_cast<char*>(cfg.header.name.c_str()), stamp.header.data()) != MI_SUCCESS)
             log::error(std::string(queue_id) + ": could not add the " + cfg.header.name + " header");
         trace(*c, [&] {
             return "end of message " + queue_id + ": result " + std::string(result_name(outcome.result)) + ", policy " +
                    rule_names(outcome.rules);
         });
-        record(message_log_line(queue_id, s, *m.sender, m.rcpt_count, outcome), queue_id, s, *m.sender, "",
-               Stage::Mail, outcome.rules, outcome.result, Decision::Accept, outcome.would);
-        c->msg = Message{};  // the message line covers its would-be refusals: nothing to settle
+        const SessionFacts& s = t.session();
+        record(message_log_line(queue_id, s, t.sender(), t.accepted_recipients(), outcome), {ctx, queue_id}, s,
+               t.sender(), "", Stage::Message, outcome.rules, outcome.result, Decision::Accept, outcome.would);
+        reset(m, Reset::EndOfMessage);
         return SMFIS_CONTINUE;
     });
 }
@@ -323,8 +327,7 @@ sfsistat on_abort(SMFICTX* ctx) {
     return guarded("abort", SMFIS_CONTINUE, [&] {
         if (Connection* c = conn(ctx)) {
             trace(*c, [] { return std::string("abort"); });
-            settle(c->msg);
-            c->msg = Message{};
+            reset(c->msg, Reset::Abort);
         }
         return SMFIS_CONTINUE;
     });
@@ -334,7 +337,7 @@ sfsistat on_close(SMFICTX* ctx) {
     return guarded("close", SMFIS_CONTINUE, [&] {
         if (Connection* c = conn(ctx)) {
             trace(*c, [] { return std::string("close"); });
-            settle(c->msg);
+            reset(c->msg, Reset::Close);
         }
         delete conn(ctx);  // may be null: close can be the only callback
         smfi_setpriv(ctx, nullptr);

@@ -23,6 +23,8 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <optional>
+#include <mutex>
 #include <thread>
 
 #include "config/config.hpp"
@@ -108,6 +110,10 @@ void reload(const std::string& path) {
 // Rewrites [stats] file every [stats] interval seconds, as the running
 // configuration says at the time (a reload can turn it on, off or move it).
 void write_stats() {
+    // The stats thread and the final write at shutdown may meet here: one at a
+    // time, so an earlier rendering never replaces the final counts.
+    static std::mutex one_writer;
+    std::lock_guard lock(one_writer);
     auto cfg = running_config().get();
     if (!cfg || cfg->stats.file.empty()) return;
     if (g_store) metrics().set_observation_counts(g_store->written(), g_store->dropped());

@@ -1,6 +1,7 @@
 // Writes the metrics file for node_exporter's textfile collector atomically:
 // a temporary file in the same directory, then rename(2), so a scrape never
-// reads half a file.
+// reads half a file. Each call has a temporary of its own, so concurrent
+// writers each leave a whole file (the last rename wins).
 #pragma once
 #include <string>
 #include <string_view>

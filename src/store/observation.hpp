@@ -12,8 +12,9 @@ namespace tlspolicy {
 
 struct Observation {
     std::int64_t time = 0;      // unix seconds
-    Stage stage = Stage::Mail;  // Mail: a sender-side decision (refusal at MAIL FROM,
-                                // or the accepted message at end of message); Rcpt: a recipient refusal
+    Stage stage = Stage::Mail;  // Mail: a refusal at MAIL FROM (and, in rows written before
+                                // schema 3, the accepted message too); Message: the accepted
+                                // message at end of message; Rcpt: a recipient refusal
     std::string queue_id;       // "" when not yet known
     std::string client;         // client address as reported
     std::string hostname;       // verified client hostname, "" if none

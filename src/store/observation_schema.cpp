@@ -23,7 +23,7 @@ constexpr std::array kMigrations{
         CREATE TABLE observations (
             id            INTEGER PRIMARY KEY,
             time          INTEGER NOT NULL,   -- unix seconds
-            stage         TEXT NOT NULL,      -- mail | rcpt
+            stage         TEXT NOT NULL,      -- mail | rcpt | message
             queue_id      TEXT NOT NULL,
             client        TEXT NOT NULL,
             hostname      TEXT NOT NULL,
@@ -187,8 +187,19 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, 
     return nullptr;
 }
 
-std::string_view stage_text(Stage s) { return s == Stage::Rcpt ? "rcpt" : "mail"; }
-Stage parse_stage(std::string_view t) { return t == "rcpt" ? Stage::Rcpt : Stage::Mail; }
+std::string_view stage_text(Stage s) {
+    switch (s) {
+        case Stage::Mail: return "mail";
+        case Stage::Rcpt: return "rcpt";
+        case Stage::Message: return "message";
+    }
+    return "mail";
+}
+// Rows written before Stage::Message existed spell the end of message "mail":
+// they read as Mail, which report takes as the sender side, as it always did.
+Stage parse_stage(std::string_view t) {
+    return t == "rcpt" ? Stage::Rcpt : t == "message" ? Stage::Message : Stage::Mail;
+}
 
 std::vector<RuleRef> parse_rules(std::string_view text) {
     std::vector<RuleRef> out;

@@ -27,7 +27,7 @@ sqlite::Db open_for_writing(const std::string& path, std::string* error);
 sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error);
 
 // Column spellings, readable with the sqlite3 shell: the header's words.
-std::string_view stage_text(Stage s);  // "mail", "rcpt"
+std::string_view stage_text(Stage s);  // "mail", "rcpt", "message"
 Stage parse_stage(std::string_view text);
 // The rules column, "acme,hr". Schemas 1 and 2 keep no kinds: "default" reads
 // as the [defaults] rule, every other name as a partner rule.

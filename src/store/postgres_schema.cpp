@@ -18,7 +18,7 @@ constexpr std::array kMigrations{
             id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             time          bigint NOT NULL,    -- unix seconds
             host          text NOT NULL,      -- the MTA host that decided
-            stage         text NOT NULL,      -- mail | rcpt
+            stage         text NOT NULL,      -- mail | rcpt | message
             queue_id      text NOT NULL,
             client        text NOT NULL,
             hostname      text NOT NULL,

@@ -38,6 +38,12 @@ name = "byhost"
 hostnames = ["mail.partner.test"]
 require_tls = true
 action = "reject"
+
+[[recipient]]
+name = "hr"
+recipients = ["hr@dest.test"]
+require_tls = true
+action = "reject"
 """
 
 
@@ -163,6 +169,21 @@ class WhatTheMtaSends(Tapped):
         if self.mta.sends_alg_bits:
             self.assertEqual(alg, macros["{alg_bits}"])
         self.assertEqual(self.received_alg(msg), alg)
+
+    def test_mta_name_where_a_decision_can_be_recorded(self):
+        """The milter asks for j, the MTA's own name (the observation's host),
+        at MAIL and at RCPT, where a decision can be recorded; each MTA sends
+        its own name. (At end of message smfi_getsymval finds MAIL's: Sendmail
+        8.17 ignores an end-of-message list.)"""
+        s, events = self.connection()
+        s.ehlo()
+        self.deliver(s, "x@other.test")
+        first = {}
+        for e in self.settle(events):
+            if e["cmd"] == "macro":
+                first.setdefault(e["stage"], e["macros"])
+        for stage in ("mail", "rcpt"):
+            self.assertEqual(first.get(stage, {}).get("j"), self.mx.myhostname, "%s: %s" % (stage, first.get(stage)))
 
     def received_alg(self, msg):
         return self.mta.received_tls(msg)[3]

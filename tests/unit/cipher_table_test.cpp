@@ -86,11 +86,15 @@ TEST(CipherTableLookup, FactsPerName) {
 }
 
 // OpenSSL >= 1.1.0 compiles 3DES suites only with enable-weak-ssl-ciphers
-// (SWEET32); Debian's 3.0 does not. Where they exist they use 112 of 168 bits.
-TEST(CipherTableLookup, TripleDesIsAbsentOrHas112Of168Bits) {
+// (SWEET32); Debian's 3.0 does not, and there this test says so by skipping
+// (an unknown name's zeros are checked in FactsPerName). Where 3DES exists it
+// is the one cipher whose secret bits differ from its algorithm bits.
+TEST(CipherTableLookup, TripleDesHas112Of168Bits) {
     CipherInfo got = lookup("DES-CBC3-SHA");
-    EXPECT_EQ(got.bits, got.known ? 112 : 0) << "DES-CBC3-SHA bits";
-    EXPECT_EQ(got.alg_bits, got.known ? 168 : 0) << "DES-CBC3-SHA alg_bits";
+    if (!got.known) GTEST_SKIP() << "this OpenSSL has no DES-CBC3-SHA (built without enable-weak-ssl-ciphers)";
+    EXPECT_EQ(got.bits, 112) << "DES-CBC3-SHA bits";
+    EXPECT_EQ(got.alg_bits, 168) << "DES-CBC3-SHA alg_bits";
+    EXPECT_FALSE(got.aead);
 }
 
 TEST(CipherTableLookup, OpensslVersionNamesTheLibrary) {

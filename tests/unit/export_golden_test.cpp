@@ -1,6 +1,6 @@
 // `export postfix-tls-policy` output, compared with tests/golden/export/NAME.out
 // for every NAME.toml there (stdout, then stderr, then the exit status).
-// UPDATE_GOLDEN=1 rewrites the .out files instead.
+// UPDATE_GOLDEN=1 rewrites the .out files and fails: review the diff, then run again.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -35,8 +35,9 @@ TEST(ExportGolden, EveryCase) {
         std::string got = out.str() + "--- stderr\n" + err.str() + "exit " + std::to_string(rc) + "\n";
         fs::path ref = e.path();
         ref.replace_extension(".out");
-        if (std::getenv("UPDATE_GOLDEN")) {
+        if (const char* update = std::getenv("UPDATE_GOLDEN"); update && std::string(update) == "1") {
             std::ofstream(ref) << got;
+            ADD_FAILURE() << ref << " rewritten: UPDATE_GOLDEN=1 passes no golden test";
             continue;
         }
         EXPECT_EQ(got, slurp(ref)) << path << ": got (left) differs from " << ref;

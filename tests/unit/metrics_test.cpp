@@ -1,9 +1,13 @@
 // Prometheus counters and the atomic metrics file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <unistd.h>
 
@@ -95,6 +99,34 @@ TEST(StatsFile, ReplacedAtomically) {
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1) << "no temporary file left behind";
     EXPECT_FALSE(write_file_atomically((dir / "missing" / "m.prom").string(), "x", &error));
     EXPECT_NE(error.find("cannot create"), std::string::npos) << error;
+    std::filesystem::remove_all(dir);
+}
+
+// At shutdown the stats thread and the final write may run at once: each
+// writer needs a temporary of its own, or one renames the other's away (its
+// own rename then fails) or publishes a file the other is still writing.
+TEST(StatsFile, ConcurrentWritersEachLeaveAWholeFile) {
+    auto dir = std::filesystem::temp_directory_path() / ("tpm-stats-mt-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "m.prom").string();
+    constexpr int kThreads = 4, kWrites = 300;
+    std::vector<std::string> texts;
+    for (int t = 0; t < kThreads; ++t) texts.push_back(std::string(4096 + t, static_cast<char>('a' + t)) + "\n");
+    std::atomic<int> failed{0};
+    std::vector<std::string> errors(kThreads);
+    std::vector<std::thread> writers;
+    for (int t = 0; t < kThreads; ++t)
+        writers.emplace_back([&, t] {
+            for (int i = 0; i < kWrites; ++i)
+                if (!write_file_atomically(path, texts[t], &errors[t])) ++failed;
+        });
+    for (auto& w : writers) w.join();
+    EXPECT_EQ(failed.load(), 0) << "e.g. " << errors[0] << errors[1] << errors[2] << errors[3];
+    std::ifstream f(path);
+    std::string content((std::istreambuf_iterator<char>(f)), {});
+    EXPECT_NE(std::find(texts.begin(), texts.end(), content), texts.end())
+        << "a mixed or partial file of " << content.size() << " bytes";
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1) << "no temporary file left behind";
     std::filesystem::remove_all(dir);
 }
 

@@ -1,6 +1,6 @@
 // `report` on a database built here from a fixed list of observations: known
 // numbers, golden output per format (tests/golden/report/NAME.FORMAT;
-// UPDATE_GOLDEN=1 rewrites them), the weakness order, and --against listing
+// UPDATE_GOLDEN=1 rewrites them and fails), the weakness order, and --against listing
 // exactly the senders the stricter policy refuses.
 #include <gtest/gtest.h>
 
@@ -173,8 +173,9 @@ TEST(ReportGolden, EveryFormat) {
         int rc = -1;
         std::string got = run(db, c.format, c.since, c.against, &rc);
         EXPECT_EQ(rc, 0) << c.name << ": " << got;
-        if (std::getenv("UPDATE_GOLDEN")) {
+        if (const char* update = std::getenv("UPDATE_GOLDEN"); update && std::string(update) == "1") {
             std::ofstream(kDir / c.name, std::ios::binary) << got;
+            ADD_FAILURE() << (kDir / c.name) << " rewritten: UPDATE_GOLDEN=1 passes no golden test";
             continue;
         }
         EXPECT_EQ(got, slurp(kDir / c.name)) << c.name << ": got (left) differs from the golden file";

@@ -1,6 +1,8 @@
 // Which stages the milter asks the MTA for, from the policy loaded.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/stage_plan.hpp"
 #include "test_policy.hpp"
 
@@ -48,6 +50,73 @@ TEST(StagePlan, FromPolicy) {
         EXPECT_EQ(s.rcpt_can_refuse, c.want_rcpt_refuse) << c.name;
         EXPECT_EQ(s.headers, c.want_headers) << c.name;
     }
+}
+
+// The macro lists asked for with smfi_setsymlist: what each stage needs.
+TEST(StagePlan, MacroLists) {
+    const std::string facts(kSessionMacros);
+    const std::string full = facts + " i j {mail_addr}";
+    struct Case {
+        const char* name;
+        bool mail, rcpt;
+        std::string want_mail, want_rcpt, want_eom;
+    };
+    const Case cases[] = {
+        // MAIL FROM's list always carries the facts: both MTAs send a stage's
+        // macros even when its command is not negotiated.
+        {"eom only: the facts at MAIL FROM and again at eom", false, false, full, "", full},
+        {"mail decides: rcpt needs no list", true, false, full, "", "i j {mail_addr}"},
+        {"mail and rcpt: rcpt asks for queue id and host", true, true, full, "i j", "i j {mail_addr}"},
+        {"rcpt decides first: it asks for the facts", false, true, full, full, "i j {mail_addr}"},
+    };
+    for (const Case& c : cases) {
+        StagePlan p;
+        p.mail = c.mail;
+        p.rcpt = c.rcpt;
+        const MacroLists m = macro_lists(p);
+        EXPECT_EQ(m.mail, c.want_mail) << c.name;
+        EXPECT_EQ(m.rcpt, c.want_rcpt) << c.name;
+        EXPECT_EQ(m.eom, c.want_eom) << c.name;
+        // libmilter takes them as C strings.
+        for (std::string_view l : {m.mail, m.rcpt, m.eom})
+            if (!l.empty()) EXPECT_EQ(l.data()[l.size()], '\0') << c.name << ": " << l;
+    }
+}
+
+// Every stage where a decision can be recorded asks for the MTA's name (j, the
+// observation's host) and the queue id (i).
+TEST(StagePlan, DecidingStagesAskForHostAndQueueId) {
+    for (bool mail : {false, true})
+        for (bool rcpt : {false, true}) {
+            StagePlan p;
+            p.mail = mail;
+            p.rcpt = rcpt;
+            const MacroLists m = macro_lists(p);
+            for (std::string_view l : {m.mail, rcpt ? m.rcpt : m.mail, m.eom}) {
+                const std::string padded = " " + std::string(l) + " ";
+                EXPECT_NE(padded.find(" j "), std::string::npos) << "mail=" << mail << " rcpt=" << rcpt << ": " << l;
+                EXPECT_NE(padded.find(" i "), std::string::npos) << "mail=" << mail << " rcpt=" << rcpt << ": " << l;
+            }
+        }
+}
+
+TEST(StagePlan, ClientNameCountsOnlyWhenResolved) {
+    struct Case {
+        const char* name;
+        std::string_view client_name, client_resolve, want;
+    };
+    const Case cases[] = {
+        {"Postfix without {client_resolve}: its names are verified", "mail.acme.example", "", "mail.acme.example"},
+        {"resolved", "mail.acme.example", "OK", "mail.acme.example"},
+        {"no PTR (Sendmail)", "[127.0.0.2]", "FAIL", ""},
+        {"forged PTR", "mail.acme.example", "FORGED", ""},
+        {"DNS trouble", "mail.acme.example", "TEMP", ""},
+        {"lower-case ok is no OK", "mail.acme.example", "ok", ""},
+        {"no name at all", "", "OK", ""},
+    };
+    for (const Case& c : cases)
+        EXPECT_EQ(verified_client_name(c.client_name, c.client_resolve), c.want)
+            << c.name << ": got '" << verified_client_name(c.client_name, c.client_resolve) << "', want '" << c.want << "'";
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "store/observation_reader.hpp"
 #include "store/observation_schema.hpp"
 #include "store/observation_store.hpp"
+#include "store_test_util.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -33,37 +34,14 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "obs-store-XXXXXX").string();
-        path = mkdtemp(tmpl.data());
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string db() const { return (path / "observations.sqlite").string(); }
+struct TempDir : test::StoreDir {
+    std::string db() const { return file("observations.sqlite"); }
 };
 
 // What the logger callback was told, from the writer thread.
-struct Log {
-    std::mutex mu;
-    std::vector<std::string> lines;
-    std::function<void(std::string_view)> sink() {
-        return [this](std::string_view l) {
-            std::lock_guard lk(mu);
-            lines.emplace_back(l);
-        };
-    }
-    std::vector<std::string> get() {
-        std::lock_guard lk(mu);
-        return lines;
-    }
-};
+using Log = test::StoreLog;
 
-std::int64_t now() { return std::chrono::duration_cast<std::chrono::seconds>(
-                                std::chrono::system_clock::now().time_since_epoch()).count(); }
+std::int64_t now() { return test::now_s(); }
 
 Observation obs(std::int64_t time, std::string sender = "a@acme.example") {
     Observation o;

@@ -1,6 +1,7 @@
 # tlspolicy-milter — the entry point.
 #   make            build build/tlspolicy-milter
 #   make check      install what is missing (Debian, as root), build, run every test
+#   make run-pg     the PostgreSQL store tests against a private server (tests/e2e/pg_fixture.py)
 #   make check-asan the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       Postfix on loopback with the milter: real verdicts and headers
 #                   (make demo MTA=sendmail: the same behind Sendmail 8.17)
@@ -36,7 +37,7 @@ LIB         := $(BUILD)/libtlspolicy.a
 BIN         := $(BUILD)/tlspolicy-milter
 UNIT        := $(BUILD)/tests/unit_tests
 
-.PHONY: all check check-asan demo deps unit run-unit run-e2e clean distclean
+.PHONY: all check check-asan demo deps unit run-unit run-pg run-e2e clean distclean
 all: $(BIN)
 
 $(CONFIG_MK): configure src/config.mk.in
@@ -69,9 +70,18 @@ $(UNIT): $(TEST_OBJS) $(LIB)
 
 unit: $(UNIT) $(BIN)
 
+# The Postgres* tests need a server: run-pg gives them one.
 run-unit: unit
-	$(UNIT)
+	$(UNIT) --gtest_filter='-Postgres*'
 	tests/core-boundary-test $(BUILD)
+
+# The PostgreSQL backend against a real server: tests/e2e/pg_fixture.py starts a
+# private one on loopback (or TLSPOLICY_TEST_PG=postgresql://... names one).
+# Skipped only when told so: TLSPOLICY_TEST_PG=skip.
+run-pg: unit
+	@if [ "$$TLSPOLICY_TEST_PG" = skip ]; then echo "run-pg: SKIPPED on request (TLSPOLICY_TEST_PG=skip)"; \
+	elif [ -n "$$TLSPOLICY_TEST_PG" ]; then $(UNIT) --gtest_filter='Postgres*'; \
+	else python3 tests/e2e/pg_fixture.py -- $(UNIT) --gtest_filter='Postgres*'; fi
 
 # End-to-end: the built daemon behind a real Postfix on loopback (root).
 run-e2e: $(BIN)
@@ -83,7 +93,7 @@ deps:
 check:
 	contrib/install-deps
 	$(MAKE) -j$$(nproc) unit
-	$(MAKE) run-unit run-e2e
+	$(MAKE) run-unit run-pg run-e2e
 
 demo:
 	contrib/install-deps

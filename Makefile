@@ -25,7 +25,7 @@ endif
 ALL_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Isrc \
                -DTLSPOLICY_VERSION='"$(PACKAGE_VERSION)"' \
                -DTLSPOLICY_SYSCONFDIR='"$(sysconfdir)"'
-LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3
+LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3 $(PQ_LIBS)
 
 CORE_SRCS   := $(wildcard src/core/*.cpp)
 OTHER_SRCS  := $(filter-out src/cli/main.cpp,$(wildcard src/tls/*.cpp src/config/*.cpp src/store/*.cpp src/stats/*.cpp src/cli/*.cpp src/milter/*.cpp))
@@ -52,6 +52,10 @@ $(BUILD)/src/core/%.o: src/core/%.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MD -MP -c $< -o $@
 	@tests/core-include-guard $< $(@:.o=.d) || { rm -f $@; exit 1; }
+
+# libpq's headers are visible to src/store/postgres.cpp only: an include of
+# libpq-fe.h anywhere else fails to compile.
+$(BUILD)/src/store/postgres.o: ALL_CXXFLAGS += $(PQ_CFLAGS)
 
 $(BUILD)/%.o: %.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)

@@ -31,8 +31,12 @@ struct StatsSettings {
 };
 
 struct ObservationSettings {
-    std::string database;      // empty: no observation store
+    std::string database;      // empty: no observation store; a path (SQLite) or a postgresql:// URL
     int keep_days = 90;
+    std::string host;          // empty: the MTA's name (macro j)
+    std::string spool = "/var/lib/tlspolicy-milter/observation-spool.sqlite";  // PostgreSQL only
+    int spool_max_rows = 1000000;
+    bool operator==(const ObservationSettings&) const = default;
 };
 
 struct Config {

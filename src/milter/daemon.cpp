@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <optional>
 #include <thread>
@@ -34,6 +35,7 @@
 #include "milter/tcp_tuning.hpp"
 #include "stats/stats_file.hpp"
 #include "store/observation_store.hpp"
+#include "tls/sha256.hpp"
 
 // libmilter calls sigwait() in its signal thread with {HUP, TERM, INT}. This
 // definition in our executable takes precedence over libc's (the dynamic
@@ -72,6 +74,20 @@ std::string describe(const Config& c) {
            " recipient rules";
 }
 
+// The policy now in force, for the store's policy_versions: recorded at
+// start and at every reload. The hash is of the file as it is now; an edit
+// between loading and hashing would go unnoticed until the next reload.
+void record_policy_version(const Config& c) {
+    if (!g_store) return;
+    std::string error;
+    std::string sha = sha256_file_hex(c.path, &error);
+    if (sha.empty()) {
+        log::warning("observations: policy version not recorded: " + error);
+        return;
+    }
+    g_store->record_policy({std::int64_t{std::time(nullptr)}, "", std::move(sha), c.policy->mode});
+}
+
 void reload(const std::string& path) {
     LoadResult r = load_config_file(path);
     for (const Diagnostic& d : r.diagnostics) (d.warning ? log::warning : log::error)(d.format());
@@ -83,11 +99,11 @@ void reload(const std::string& path) {
     auto old = running_config().get();
     if (old && (old->milter.socket != r.config->milter.socket || old->milter.user != r.config->milter.user))
         log::warning("reload: [milter] socket and user take effect only on restart");
-    if (old && (old->observations.database != r.config->observations.database ||
-                old->observations.keep_days != r.config->observations.keep_days))
+    if (old && !(old->observations == r.config->observations))
         log::warning("reload: [observations] takes effect only on restart");
     running_config().set(r.config);
     log::info("reloaded " + describe(*r.config));
+    record_policy_version(*r.config);
 }
 
 // Rewrites [stats] file every [stats] interval seconds, as the running
@@ -368,8 +384,12 @@ int run_daemon(const DaemonOptions& options) {
         StoreOptions so;
         so.path = obs.database;
         so.keep_days = obs.keep_days;
+        so.host = obs.host;
+        so.spool = obs.spool;
+        so.spool_max_rows = static_cast<std::size_t>(obs.spool_max_rows);
         g_store = new ObservationStore(so, [](std::string_view m) { log::warning("observations: " + std::string(m)); });
         set_observation_sink([](Observation&& ob) { g_store->enqueue(std::move(ob)); });
+        record_policy_version(*r.config);
     }
     std::thread(signal_loop, o.config_path, how).detach();
     std::thread(stats_loop).detach();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "store/observation.hpp"
+#include "store/observation_source.hpp"
 
 namespace tlspolicy {
 
@@ -25,5 +26,9 @@ struct ObservationRows {
 
 // The same, collected: for tests and small windows.
 ObservationRows read_observations(const std::string& path, std::int64_t since, std::int64_t until);
+
+// The policy versions as ObservationSource::policy_versions defines them.
+std::string read_policy_versions(const std::string& path, std::int64_t since, std::int64_t until,
+                                 std::vector<PolicyVersion>& out);
 
 }  // namespace tlspolicy

@@ -47,6 +47,20 @@ constexpr std::array kMigrations{
         ALTER TABLE observations ADD COLUMN cert_subject TEXT NOT NULL DEFAULT '';     -- subject CN
         ALTER TABLE observations ADD COLUMN cert_issuer TEXT NOT NULL DEFAULT '';      -- issuer CN
     )"},
+    // Rule kinds, the deciding host, and the policy versions in force.
+    Migration{3, R"(
+        ALTER TABLE observations ADD COLUMN rule_refs TEXT;   -- "partner:acme,recipient:hr"; NULL in rows of schemas 1-2 (names only)
+        ALTER TABLE observations ADD COLUMN host TEXT NOT NULL DEFAULT '';  -- the MTA host that decided
+        CREATE INDEX observations_host_time ON observations(host, time);
+        CREATE TABLE policy_versions (
+            id     INTEGER PRIMARY KEY,
+            time   INTEGER NOT NULL,   -- unix seconds: in force from then on at host
+            host   TEXT NOT NULL,
+            sha256 TEXT NOT NULL,      -- of the policy file's bytes, hex
+            mode   TEXT NOT NULL       -- enforce | monitor
+        );
+        CREATE INDEX policy_versions_host_time ON policy_versions(host, time);
+    )"},
 };
 
 enum class State { Empty, Current, Older, Newer, Foreign };
@@ -183,6 +197,40 @@ std::vector<RuleRef> parse_rules(std::string_view text) {
         std::string name(text.substr(pos, end - pos));
         if (!name.empty()) out.push_back({name, name == "default" ? RuleKind::Defaults : RuleKind::Partner});
         pos = end + 1;
+    }
+    return out;
+}
+
+namespace {
+constexpr std::array<RuleKind, 3> kKinds{RuleKind::Defaults, RuleKind::Partner, RuleKind::Recipient};
+std::string_view kind_text(RuleKind k) {
+    return k == RuleKind::Defaults ? "defaults" : k == RuleKind::Partner ? "partner" : "recipient";
+}
+}  // namespace
+
+std::string rule_refs_text(std::span<const RuleRef> rules) {
+    std::string out;
+    for (const RuleRef& r : rules) {
+        if (!out.empty()) out += ',';
+        out += kind_text(r.kind);
+        out += ':';
+        out += r.name;
+    }
+    return out;
+}
+
+std::vector<RuleRef> parse_rule_refs(std::string_view text) {
+    std::vector<RuleRef> out;
+    for (std::size_t pos = 0; pos < text.size();) {
+        const std::size_t end = std::min(text.find(',', pos), text.size());
+        const std::string_view item = text.substr(pos, end - pos);
+        pos = end + 1;
+        const std::size_t colon = item.find(':');
+        if (colon == std::string_view::npos) continue;
+        RuleRef r{std::string(item.substr(colon + 1)), RuleKind::Partner};
+        for (RuleKind k : kKinds)
+            if (kind_text(k) == item.substr(0, colon)) r.kind = k;
+        out.push_back(std::move(r));
     }
     return out;
 }

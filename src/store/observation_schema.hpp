@@ -3,6 +3,7 @@
 // the schema), and how the writer and the reader open it. A file that is not
 // ours, or that a newer release wrote, is refused and never modified.
 #pragma once
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,10 @@ Stage parse_stage(std::string_view text);
 // The rules column, "acme,hr". Schemas 1 and 2 keep no kinds: "default" reads
 // as the [defaults] rule, every other name as a partner rule.
 std::vector<RuleRef> parse_rules(std::string_view text);
+// The rule_refs column (schema 3, and PostgreSQL): each rule with its kind, in
+// order, "partner:acme,recipient:hr". Rule names hold no ':' or ','.
+std::string rule_refs_text(std::span<const RuleRef> rules);
+std::vector<RuleRef> parse_rule_refs(std::string_view text);
 TlsVersion parse_version(std::string_view header_name);  // "TLS1_2" -> TLSv1_2; unknown words: Unknown
 CertStatus parse_cert_status(std::string_view text);
 Result parse_result(std::string_view text);

@@ -1,6 +1,7 @@
 // Picks the reader for an [observations] database value.
 #include "store/observation_source.hpp"
 
+#include "store/observation_backend.hpp"
 #include "store/observation_reader.hpp"
 
 namespace tlspolicy {
@@ -13,9 +14,8 @@ public:
                          const std::function<void(const Observation&)>& each) override {
         return for_each_observation(path_, since, until, each);
     }
-    std::string policy_versions(std::int64_t, std::int64_t, std::vector<PolicyVersion>& out) override {
-        out.clear();  // schema 2 records none
-        return "";
+    std::string policy_versions(std::int64_t since, std::int64_t until, std::vector<PolicyVersion>& out) override {
+        return read_policy_versions(path_, since, until, out);
     }
 
 private:
@@ -25,10 +25,7 @@ private:
 }  // namespace
 
 std::unique_ptr<ObservationSource> open_observation_source(const std::string& database, std::string* error) {
-    if (database.starts_with("postgresql://") || database.starts_with("postgres://")) {
-        if (error) *error = database + ": PostgreSQL is not supported by this build yet";
-        return nullptr;
-    }
+    if (is_postgres_url(database)) return open_postgres_source(database, error);
     return std::make_unique<SqliteSource>(database);
 }
 

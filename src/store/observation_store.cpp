@@ -1,52 +1,40 @@
-// The bounded queue and the SQLite writer thread behind it.
+// The bounded queue, the writer thread behind it, and the spool in front of a
+// remote backend. Nothing here knows which database it writes to.
 #include "store/observation_store.hpp"
 
-#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <climits>
 #include <ctime>
-
-#include "core/address.hpp"
-#include "store/observation_schema.hpp"
 
 namespace tlspolicy {
 namespace {
-
-constexpr const char* kInsert =
-    "INSERT INTO observations (time, stage, queue_id, client, hostname, sender, sender_domain, recipient,"
-    " rules, tls_version, cipher, cipher_bits, alg_bits, result, action, would, cert_status, cert_subject,"
-    " cert_issuer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
-
-void bind(sqlite::Stmt& s, const Observation& o) {
-    s.bind(1, o.time);
-    s.bind(2, store::stage_text(o.stage));
-    s.bind(3, o.queue_id);
-    s.bind(4, o.client);
-    s.bind(5, o.hostname);
-    s.bind(6, o.sender);
-    s.bind(7, address_domain(o.sender));
-    s.bind(8, o.recipient);
-    s.bind(9, rule_names(o.rules));  // TODO(issue 13): the kinds, schema 3
-    s.bind(10, header_name(o.version));
-    s.bind(11, o.cipher);
-    s.bind(12, std::int64_t{o.cipher_bits});
-    s.bind(13, std::int64_t{o.alg_bits});
-    s.bind(14, result_name(o.result));
-    s.bind(15, decision_name(o.action));
-    s.bind(16, decision_name(o.would));
-    s.bind(17, cert_status_name(o.cert.status));
-    s.bind(18, o.cert.subject_cn);
-    s.bind(19, o.cert.issuer_cn);
-}
 
 // "30s", or "250ms" for the short intervals of tests.
 std::string seconds(std::chrono::milliseconds d) {
     return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
 }
 
+std::string this_hostname() {
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+    return buf;
+}
+
+constexpr int kDrainChunksPerRound = 10;  // then the queue gets its turn
+
 }  // namespace
 
 ObservationStore::ObservationStore(StoreOptions options, std::function<void(std::string_view)> log)
-    : opt_(std::move(options)), log_(log ? std::move(log) : [](std::string_view) {}) {
+    : ObservationStore(options, make_backend(options.path, options.db_timeout), std::move(log)) {}
+
+ObservationStore::ObservationStore(StoreOptions options, std::unique_ptr<ObservationBackend> backend,
+                                   std::function<void(std::string_view)> log)
+    : opt_(std::move(options)),
+      log_(log ? std::move(log) : [](std::string_view) {}),
+      backend_(std::move(backend)),
+      spool_(opt_.spool, opt_.spool_max_rows) {
     writer_ = std::thread([this] { run(); });
 }
 
@@ -79,6 +67,15 @@ bool ObservationStore::enqueue(Observation&& o) noexcept {
     }
 }
 
+void ObservationStore::record_policy(PolicyVersion v) {
+    {
+        std::lock_guard lk(mu_);
+        policy_queue_.push_back(std::move(v));
+        ++accepted_;
+    }
+    wake_.notify_one();
+}
+
 void ObservationStore::flush() {
     std::unique_lock lk(mu_);
     const std::uint64_t target = accepted_;
@@ -87,126 +84,222 @@ void ObservationStore::flush() {
 }
 
 void ObservationStore::run() {
-    std::deque<Observation> batch;
+    ObservationBatch batch;
+    std::vector<PolicyVersion> policies;
     ensure_open();
-    for (;;) {
+    if (backend_->remote() && ensure_spool()) spooled_.store(spool_.rows(), std::memory_order_relaxed);
+    for (bool stopping = false; !stopping;) {
         {
             std::unique_lock lk(mu_);
-            wake_.wait_until(lk, db_ ? next_purge_ : next_open_, [&] { return stop_ || !queue_.empty(); });
-            if (stop_ && queue_.empty()) return;
+            wake_.wait_until(lk, next_wake(), [&] { return stop_ || !queue_.empty() || !policy_queue_.empty(); });
             batch.swap(queue_);  // O(1): the mail path waits for nothing but this
+            policies.swap(policy_queue_);
+            stopping = stop_ && queue_.empty();  // nothing can be enqueued after stop_
         }
-        if (!batch.empty()) {
-            if (opt_.before_write) opt_.before_write();
-            write(batch);
-        }
-        if (db_ && Clock::now() >= next_purge_) purge();
-        if (!db_ && Clock::now() >= next_open_) ensure_open();  // an idle store notices recovery too
-        report_full_queue();
+        for (PolicyVersion& p : policies) waiting_.push_back({std::move(p), Clock::now() + opt_.policy_host_wait});
+        if (!batch.empty() && opt_.before_write) opt_.before_write();
+        if (!opt_.host.empty())
+            for (Observation& o : batch) o.host = opt_.host;
+        place_policies(batch, stopping);
+        if (!ready_.empty()) store_policies();
+        if (!batch.empty()) write(batch);
+        if (backend_->remote()) drain();
+        if (open_ && Clock::now() >= next_purge_) purge();
+        if (!open_ && Clock::now() >= next_open_) ensure_open();  // an idle store notices recovery too
+        report_drops();
         {
             std::lock_guard lk(mu_);
-            finished_ += batch.size();
+            finished_ += batch.size() + policies.size();
         }
         done_.notify_all();
         batch.clear();
+        policies.clear();
     }
 }
 
-// Opens (or reopens) the database when it is closed and a retry is due.
-bool ObservationStore::ensure_open() {
-    std::string why;  // set when the open file was taken away under us
-    if (db_ && replaced()) {
-        db_.reset();
-        next_open_ = {};  // try the path again at once
-        why = "the database file was removed or replaced while open";
+// The next time the writer has something to do without being woken.
+ObservationStore::Clock::time_point ObservationStore::next_wake() const {
+    Clock::time_point t = open_ ? next_purge_ : next_open_;
+    for (const Waiting& w : waiting_) t = std::min(t, w.deadline);
+    if (!ready_.empty()) t = std::min(t, Clock::now() + opt_.retry_interval);
+    if (backend_->remote() && (spool_.rows() > 0 || spool_.has_policies()))  // keep draining
+        t = std::min(t, !spool_.is_open() ? next_spool_open_ : open_ ? Clock::now() : next_open_);
+    return t;
+}
+
+// Gives each waiting policy version its host, and moves it to ready_.
+void ObservationStore::place_policies(const ObservationBatch& batch, bool stopping) {
+    for (const Observation& o : batch)
+        if (!o.host.empty()) {
+            if (seen_host_.empty() || o.host != seen_host_) seen_host_ = o.host;
+            if (!waiting_.empty()) break;  // the first one that brings it names the versions waiting
+        }
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+        PolicyVersion& v = it->version;
+        if (!opt_.host.empty()) v.host = opt_.host;
+        else if (v.host.empty() && !seen_host_.empty()) v.host = seen_host_;
+        else if (v.host.empty() && (stopping || Clock::now() >= it->deadline)) v.host = this_hostname();
+        if (v.host.empty()) {
+            ++it;
+            continue;
+        }
+        ready_.push_back(std::move(v));
+        it = waiting_.erase(it);
     }
-    if (db_) return true;
-    if (Clock::now() < next_open_) return false;
+}
+
+// Records ready_ in the database; a remote one that is away gets them
+// through the spool, a local one that fails keeps them for the next round.
+void ObservationStore::store_policies() {
     std::string error;
-    db_ = store::open_for_writing(opt_.path, &error);
-    struct stat st {};
-    if (db_ && stat(opt_.path.c_str(), &st) != 0) {
-        db_.reset();
-        error = opt_.path + ": the database file disappeared right after opening it";
+    const bool direct = !backend_->remote() || (spool_.rows() == 0 && !spool_.has_policies());
+    if (direct && ensure_open()) {
+        if (backend_->record_policies(ready_, &error)) {
+            ready_.clear();
+            return;
+        }
+        fail(backend_->name() + ": recording the policy version failed: " + error, 0);
     }
-    if (!db_) {
-        next_open_ = Clock::now() + opt_.retry_interval;
-        fail(why.empty() ? error : error + " (" + why + ")", 0);
-        return false;
+    if (backend_->remote() && ensure_spool()) {
+        if (spool_.append(ready_, &error)) ready_.clear();
+        else note(error);
     }
-    if (!why.empty()) note(opt_.path + ": " + why + "; reopened it");
-    dev_ = st.st_dev;
-    ino_ = st.st_ino;
-    next_purge_ = Clock::now();  // retention runs at every (re)open
-    return true;
 }
 
-// SQLite keeps writing to an unlinked file without error: look at the path.
-bool ObservationStore::replaced() const {
-    struct stat st {};
-    return stat(opt_.path.c_str(), &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_;
-}
-
-void ObservationStore::write(const std::deque<Observation>& batch) {
+void ObservationStore::write(ObservationBatch& batch) {
+    if (backend_->remote()) return deliver(batch);
     if (!ensure_open()) {
         dropped_.fetch_add(batch.size(), std::memory_order_relaxed);
         dropped_unlogged_ += batch.size();
         return;
     }
     std::string error;
-    bool ok = sqlite::exec(db_.get(), "BEGIN", &error);
-    if (ok) {
-        sqlite::Stmt insert(db_.get(), kInsert);
-        ok = insert.ok();
-        for (std::size_t i = 0; ok && i < batch.size(); ++i) {
-            bind(insert, batch[i]);
-            ok = insert.step() == SQLITE_DONE;
-            insert.reset();
-        }
-        if (!ok) error = sqlite::last_error(db_.get());
-    }
-    ok = ok && sqlite::exec(db_.get(), "COMMIT", &error);
-    if (!ok) {
-        std::string ignored;
-        sqlite::exec(db_.get(), "ROLLBACK", &ignored);
-        fail(opt_.path + ": writing observations failed: " + error, batch.size());
+    if (!backend_->write(batch, &error)) {
+        fail(backend_->name() + ": writing observations failed: " + error, batch.size());
         return;
     }
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
-    if (failing_) {
-        failing_ = false;
-        say(opt_.path + ": observations are written again; " + std::to_string(dropped_unlogged_) +
-            " dropped since the last message");
-        dropped_unlogged_ = 0;
+    recovered();
+}
+
+// A remote backend: straight to the server when nothing waits in the spool
+// (else this batch would overtake older ones), to the spool otherwise.
+void ObservationStore::deliver(const ObservationBatch& batch) {
+    if (spool_.rows() == 0 && ensure_open()) {
+        std::string error;
+        if (backend_->write(batch, &error)) {
+            written_.fetch_add(batch.size(), std::memory_order_relaxed);
+            recovered();
+            return;
+        }
+        fail(backend_->name() + ": writing observations failed: " + error, 0);
     }
+    to_spool(batch);
+}
+
+void ObservationStore::to_spool(const ObservationBatch& batch) {
+    std::size_t appended = 0;
+    std::string error;
+    if (ensure_spool() && !spool_.append(batch, &appended, &error)) note(error);
+    const std::size_t lost = batch.size() - appended;
+    dropped_.fetch_add(lost, std::memory_order_relaxed);
+    spool_drops_ += lost;
+    spooled_.store(spool_.rows(), std::memory_order_relaxed);
+}
+
+// Sends the oldest spooled rows, a few chunks per round, each chunk one
+// transaction there and then one deletion here. A crash between the two sends
+// that chunk again after the restart: at least once, never lost.
+void ObservationStore::drain() {
+    if ((spool_.rows() == 0 && !spool_.has_policies()) || !ensure_spool() || !ensure_open()) return;
+    std::string error;
+    std::int64_t last = 0;
+    if (spool_.has_policies()) {
+        std::vector<PolicyVersion> versions;
+        if (!spool_.policies(versions, &last, &error)) return (void)note(error);
+        if (!backend_->record_policies(versions, &error))
+            return fail(backend_->name() + ": recording policy versions failed: " + error, 0);
+        if (!spool_.remove_policies_through(last, &error)) return (void)note(error);
+    }
+    ObservationBatch chunk;
+    for (int i = 0; i < kDrainChunksPerRound && spool_.rows() > 0; ++i) {
+        if (!spool_.oldest(opt_.drain_batch, chunk, &last, &error)) return (void)note(error);
+        if (chunk.empty()) break;
+        if (!backend_->write(chunk, &error))
+            return fail(backend_->name() + ": writing spooled observations failed: " + error, 0);
+        written_.fetch_add(chunk.size(), std::memory_order_relaxed);
+        if (!spool_.remove_through(last, chunk.size(), &error)) return (void)note(error);
+        spooled_.store(spool_.rows(), std::memory_order_relaxed);
+    }
+    recovered();
+}
+
+// Opens (or reopens) the backend when it is closed and a retry is due.
+bool ObservationStore::ensure_open() {
+    std::string why;  // set when the open database was taken away under us
+    if (open_ && !backend_->still_open(&why)) {
+        open_ = false;
+        next_open_ = {};  // try again at once
+    }
+    if (open_) return true;
+    if (Clock::now() < next_open_) return false;
+    std::string error;
+    if (!backend_->open(&error)) {
+        next_open_ = Clock::now() + opt_.retry_interval;
+        fail(why.empty() ? error : error + " (" + why + ")", 0);
+        return false;
+    }
+    open_ = true;
+    if (!why.empty()) note(backend_->name() + ": " + why + "; reopened it");
+    next_purge_ = Clock::now();  // retention runs at every (re)open
+    return true;
+}
+
+// The spool file, opened on first need and reopened (at most once per
+// retry_interval) after a failure.
+bool ObservationStore::ensure_spool() {
+    if (spool_.is_open()) return true;
+    if (Clock::now() < next_spool_open_) return false;
+    std::string error;
+    if (spool_.open(&error)) return true;
+    next_spool_open_ = Clock::now() + opt_.retry_interval;
+    note(error + " (the spool of " + backend_->name() + ": while that is unreachable, observations are dropped)");
+    return false;
 }
 
 // Deletes rows older than keep_days.
 void ObservationStore::purge() {
     next_purge_ = Clock::now() + opt_.purge_interval;
-    sqlite::Stmt del(db_.get(), "DELETE FROM observations WHERE time < ?1");
-    if (del.ok()) {
-        del.bind(1, std::int64_t{std::time(nullptr)} - std::int64_t{opt_.keep_days} * 86400);
-        if (del.step() == SQLITE_DONE) return;
-    }
-    fail(opt_.path + ": deleting old observations failed: " + sqlite::last_error(db_.get()), 0);
+    std::string error;
+    if (!backend_->purge(std::int64_t{std::time(nullptr)} - std::int64_t{opt_.keep_days} * 86400, &error))
+        fail(backend_->name() + ": deleting old observations failed: " + error, 0);
 }
 
-// A failed open, write or purge: count it, close the database so that a
+// A failed open, write or purge: count it, close the backend so that a
 // later batch reopens it, and log at most once per log_interval.
 void ObservationStore::fail(const std::string& what, std::size_t lost) {
     failures_.fetch_add(1, std::memory_order_relaxed);
     dropped_.fetch_add(lost, std::memory_order_relaxed);
     dropped_unlogged_ += lost;
     failing_ = true;
-    if (db_) {
-        db_.reset();
+    if (open_) {
+        backend_->close();
+        open_ = false;
         next_open_ = Clock::now() + opt_.retry_interval;
     }
     std::string lost_text =
         dropped_unlogged_ ? std::to_string(dropped_unlogged_) + " observations dropped since the last message; " : "";
-    if (note(what + " (" + lost_text + "retrying every " + seconds(opt_.retry_interval) + ")"))
-        dropped_unlogged_ = 0;
+    if (backend_->remote()) lost_text += "observations wait in the spool " + spool_.path() + "; ";
+    if (note(what + " (" + lost_text + "retrying every " + seconds(opt_.retry_interval) + ")")) dropped_unlogged_ = 0;
+}
+
+// After a successful write: says so once after a failure.
+void ObservationStore::recovered() {
+    if (!failing_ || (backend_->remote() && spool_.rows() > 0)) return;
+    failing_ = false;
+    say(backend_->name() + ": observations are written again; " + std::to_string(dropped_unlogged_) +
+        " dropped since the last message");
+    dropped_unlogged_ = 0;
 }
 
 // Logs unless something was logged less than log_interval ago. A logger that
@@ -225,15 +318,24 @@ void ObservationStore::say(const std::string& message) noexcept {
     }
 }
 
-// Drops at enqueue happen on the mail path, which must not log: the writer
-// tells, at most once per log_interval.
-void ObservationStore::report_full_queue() {
+// Drops at enqueue happen on the mail path, which must not log, and a full
+// spool may drop at every batch: the writer tells, at most once per
+// log_interval each.
+void ObservationStore::report_drops() {
     const std::uint64_t n = full_drops_.load(std::memory_order_relaxed);
-    if (n == full_drops_logged_ || Clock::now() < next_full_log_) return;
-    next_full_log_ = Clock::now() + opt_.log_interval;
-    say(opt_.path + ": the observation queue was full (" + std::to_string(opt_.capacity) + "); " +
-        std::to_string(n - full_drops_logged_) + " observations dropped since the last message");
-    full_drops_logged_ = n;
+    if (n != full_drops_logged_ && Clock::now() >= next_full_log_) {
+        next_full_log_ = Clock::now() + opt_.log_interval;
+        say(backend_->name() + ": the observation queue was full (" + std::to_string(opt_.capacity) + "); " +
+            std::to_string(n - full_drops_logged_) + " observations dropped since the last message");
+        full_drops_logged_ = n;
+    }
+    if (spool_drops_ != spool_drops_logged_ && Clock::now() >= next_spool_log_) {
+        next_spool_log_ = Clock::now() + opt_.log_interval;
+        say(spool_.path() + ": the spool was full (" + std::to_string(spool_.max_rows()) + " rows) or failed while " +
+            backend_->name() + " was unreachable; " + std::to_string(spool_drops_ - spool_drops_logged_) +
+            " observations dropped since the last message");
+        spool_drops_logged_ = spool_drops_;
+    }
 }
 
 }  // namespace tlspolicy

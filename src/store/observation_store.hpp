@@ -1,8 +1,13 @@
 // The observation store as the mail path sees it: enqueue() hands one
 // decision to a bounded in-memory queue and returns at once; a background
-// writer thread drains the queue into SQLite in batches. When the queue is
-// full or the disk fails, observations are dropped and counted: losing a row
-// of statistics is better than delaying mail.
+// writer thread drains the queue into the database in batches, through an
+// ObservationBackend (a SQLite file or a PostgreSQL server).
+//
+// A SQLite file that fails drops the batch, counted: losing a row of
+// statistics is better than delaying mail. A PostgreSQL server that is
+// unreachable or failing costs nothing either: batches wait in a bounded
+// local spool (a SQLite file that survives a restart) and are sent, oldest
+// first, once the server is back. Only a full queue or a full spool drops.
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -10,78 +15,117 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "store/observation.hpp"
-#include "store/sqlite.hpp"
+#include "store/observation_backend.hpp"
+#include "store/observation_spool.hpp"
 
 namespace tlspolicy {
 
 struct StoreOptions {
-    std::string path{};                        // [observations] database
+    std::string path{};                        // [observations] database: a SQLite path or a postgresql:// URL
     int keep_days = 90;                        // [observations] keep_days
+    std::string host{};                        // [observations] host: set on every row; "" keeps the MTA's name
+    std::string spool{};                       // [observations] spool: the spool file of a remote database
+    std::size_t spool_max_rows = 1000000;      // [observations] spool_max_rows
     std::size_t capacity = 65536;              // queued observations before enqueue drops
     std::chrono::milliseconds retry_interval = std::chrono::seconds(30);  // reopen after a failure
     std::chrono::milliseconds log_interval = std::chrono::minutes(5);     // at most one failure message per
     std::chrono::milliseconds purge_interval = std::chrono::hours(1);     // retention runs at start and then
+    // How long a policy version recorded before any mail waits for the MTA's
+    // name from an observation before it takes this machine's hostname.
+    std::chrono::milliseconds policy_host_wait = std::chrono::minutes(10);
+    std::size_t drain_batch = 1000;            // spooled rows sent per transaction
+    std::chrono::milliseconds db_timeout = std::chrono::seconds(10);  // a server's answer, connect included
     std::function<void()> before_write{};      // test hook: runs on the writer before each batch
 };
 
 class ObservationStore {
 public:
     // `log` receives failure and recovery messages, from the writer thread.
+    // The backend is chosen by options.path (make_backend).
     ObservationStore(StoreOptions options, std::function<void(std::string_view)> log);
-    ~ObservationStore();  // writes what is queued, then stops the writer
+    ObservationStore(StoreOptions options, std::unique_ptr<ObservationBackend> backend,
+                     std::function<void(std::string_view)> log);
+    ~ObservationStore();  // writes (or spools) what is queued, then stops the writer
     ObservationStore(const ObservationStore&) = delete;
     ObservationStore& operator=(const ObservationStore&) = delete;
 
     // The mail path: takes the lock only to push. False when dropped.
     bool enqueue(Observation&& o) noexcept;
 
-    // Waits until everything enqueued before the call is written or dropped.
+    // At start and at each reload: the policy in force from v.time on. Never
+    // waits for the database. v.host: [observations] host when set; else the
+    // host of the observations (macro j), from the first one that brings it
+    // when none came yet; gethostname() after policy_host_wait or at stop.
+    void record_policy(PolicyVersion v);
+
+    // Waits until everything enqueued before the call is written, spooled or
+    // dropped (a policy version may still wait for its host).
     void flush();
 
     std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
-    std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }  // queue full or disk failed
+    std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }  // queue or spool full, disk failed
     std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }  // failed opens and writes
+    std::uint64_t spooled() const { return spooled_.load(std::memory_order_relaxed); }  // rows waiting in the spool
 
 private:
     using Clock = std::chrono::steady_clock;
+    struct Waiting {  // a policy version without its host yet
+        PolicyVersion version;
+        Clock::time_point deadline;
+    };
 
     void run();
-    void write(const std::deque<Observation>& batch);
+    Clock::time_point next_wake() const;
+    void write(ObservationBatch& batch);
+    void deliver(const ObservationBatch& batch);
+    void to_spool(const ObservationBatch& batch);
+    void drain();
+    void place_policies(const ObservationBatch& batch, bool stopping);
+    void store_policies();
     bool ensure_open();
-    bool replaced() const;
+    bool ensure_spool();
     void purge();
     void fail(const std::string& what, std::size_t lost);
+    void recovered();
     bool note(const std::string& message);
     void say(const std::string& message) noexcept;
-    void report_full_queue();
+    void report_drops();
 
     const StoreOptions opt_;
     const std::function<void(std::string_view)> log_;
+    const std::unique_ptr<ObservationBackend> backend_;
 
     // Shared with the mail path, under mu_.
     std::mutex mu_;
     std::condition_variable wake_;  // the writer: work, flush or stop
     std::condition_variable done_;  // flush(): a batch was finished
     std::deque<Observation> queue_;  // grows in small blocks: no big copy or page-in under the lock
-    std::uint64_t accepted_ = 0;    // ever enqueued
-    std::uint64_t finished_ = 0;    // of those, written or dropped by the writer
+    std::vector<PolicyVersion> policy_queue_;
+    std::uint64_t accepted_ = 0;    // ever enqueued (observations and policy versions)
+    std::uint64_t finished_ = 0;    // of those, handled by the writer
     bool stop_ = false;
 
-    std::atomic<std::uint64_t> written_{0}, dropped_{0}, failures_{0};
+    std::atomic<std::uint64_t> written_{0}, dropped_{0}, failures_{0}, spooled_{0};
     std::atomic<std::uint64_t> full_drops_{0};  // the part of dropped_ that enqueue refused
 
     // The writer thread's own.
-    sqlite::Db db_;
-    std::uint64_t dev_ = 0, ino_ = 0;  // the file db_ has open, to notice it removed or replaced
-    Clock::time_point next_open_{}, next_purge_{}, next_log_{}, next_full_log_{};
+    ObservationSpool spool_;
+    bool open_ = false;
+    std::string seen_host_;           // the last host an observation brought
+    std::vector<Waiting> waiting_;    // policy versions without a host
+    std::vector<PolicyVersion> ready_;  // policy versions to record
+    Clock::time_point next_open_{}, next_purge_{}, next_log_{}, next_full_log_{}, next_spool_log_{}, next_spool_open_{};
     std::uint64_t dropped_unlogged_ = 0;  // dropped by the writer since its last message
     std::uint64_t full_drops_logged_ = 0;
+    std::uint64_t spool_drops_ = 0, spool_drops_logged_ = 0;
     bool failing_ = false;
 
     std::thread writer_;  // last: starts once everything above is ready

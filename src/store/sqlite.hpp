@@ -41,6 +41,7 @@ public:
     void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
     std::string text(int column) const;
     std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+    bool null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 private:
     sqlite3_stmt* stmt_ = nullptr;

@@ -1,0 +1,229 @@
+// The PostgreSQL backend against a real server. `make run-pg` starts one
+// (tests/e2e/pg_fixture.py) and sets TLSPOLICY_TEST_PG to its URL; each test
+// gets a database of its own on it. Without the variable these tests fail,
+// saying how to run them; TLSPOLICY_TEST_PG=skip skips them on purpose.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+
+#include "store/observation_source.hpp"
+#include "store/observation_store.hpp"
+#include "store/postgres.hpp"
+#include "store_test_util.hpp"
+
+namespace tlspolicy {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The server's URL, or "" after failing or skipping the test.
+std::string server_url() {
+    const char* url = std::getenv("TLSPOLICY_TEST_PG");
+    if (url && std::string(url) == "skip") return "";
+    if (!url || !*url) {
+        ADD_FAILURE() << "TLSPOLICY_TEST_PG is not set: run `make run-pg` (it starts a private PostgreSQL), or set "
+                         "TLSPOLICY_TEST_PG=postgresql://... to a server, or TLSPOLICY_TEST_PG=skip to skip on purpose";
+        return "";
+    }
+    return url;
+}
+
+std::string with_database(const std::string& url, const std::string& db) {
+    const std::size_t query = url.find('?');
+    const std::string base = url.substr(0, query);
+    return base.substr(0, base.rfind('/') + 1) + db + (query == std::string::npos ? "" : url.substr(query));
+}
+
+// A fresh, empty database on the test server; its URL. `create` false: only
+// the name (a database that does not exist yet).
+std::string fresh_database(const std::string& url, const std::string& name, bool create = true) {
+    static std::atomic<int> n{0};
+    const std::string db = "t_" + name + "_" + std::to_string(getpid()) + "_" + std::to_string(n++);
+    if (create) {
+        pg::Conn admin(url, 10s);
+        std::string error;
+        EXPECT_TRUE(admin.connect(&error)) << error;
+        EXPECT_TRUE(admin.exec("CREATE DATABASE " + db, &error)) << error;
+    }
+    return with_database(url, db);
+}
+
+std::string query(const std::string& url, const std::string& sql) {
+    pg::Conn c(url, 10s);
+    pg::Result r;
+    std::string error;
+    EXPECT_TRUE(c.connect(&error)) << error;
+    EXPECT_TRUE(c.exec(sql, {}, &r, &error)) << error;
+    std::string out;
+    for (int i = 0; i < r.rows(); ++i) out += (i ? "\n" : "") + r.text(i, 0);
+    return out;
+}
+
+#define NEED_SERVER(url)                                           \
+    const std::string url = server_url();                          \
+    if (url.empty()) {                                             \
+        if (!HasFailure()) GTEST_SKIP() << "TLSPOLICY_TEST_PG=skip"; \
+        return;                                                    \
+    }
+
+TEST(PostgresStore, EveryFieldRoundTripsThroughTheSource) {
+    NEED_SERVER(server);
+    const std::string url = fresh_database(server, "fields");
+    const std::int64_t t = test::now_s() - 3600;
+    Observation want = test::observation(t, "4QABC", "mx1.example");
+    want.stage = Stage::Rcpt;
+    want.recipient = "hr@example.com";
+    want.rules = {{"acme", RuleKind::Partner}, {"acme", RuleKind::Recipient}};
+    want.version = TlsVersion::TLSv1_0;
+    want.cipher = "ECDHE-RSA-AES256-SHA";
+    want.cipher_bits = 256;
+    want.alg_bits = 256;
+    want.result = Result::Fail;
+    want.would = Decision::Tempfail;
+    want.cert = {CertStatus::Unverified, "mx1.acme.example", "Acme CA 'quoted' \"too\""};
+    test::StoreLog log;
+    {
+        ObservationStore store({.path = url}, log.sink());
+        Observation copy = want;
+        store.enqueue(std::move(copy));
+        store.flush();
+        EXPECT_EQ(store.written(), 1u);
+        EXPECT_EQ(store.spooled(), 0u);
+    }
+    EXPECT_TRUE(log.get().empty()) << log.get().front();
+    std::string error;
+    auto source = open_observation_source(url, &error);
+    ASSERT_TRUE(source) << error;
+    std::vector<Observation> got;
+    ASSERT_EQ(source->for_each(t, t, [&](const Observation& o) { got.push_back(o); }), "");
+    ASSERT_EQ(got.size(), 1u);
+    const Observation& o = got[0];
+    EXPECT_EQ(o.time, want.time);
+    EXPECT_EQ(o.stage, want.stage);
+    EXPECT_EQ(o.queue_id, want.queue_id);
+    EXPECT_EQ(o.client, want.client);
+    EXPECT_EQ(o.hostname, want.hostname);
+    EXPECT_EQ(o.sender, want.sender);
+    EXPECT_EQ(o.recipient, want.recipient);
+    EXPECT_EQ(o.rules, want.rules);
+    EXPECT_TRUE(o.rule_kinds_known);
+    EXPECT_EQ(o.host, want.host);
+    EXPECT_EQ(o.version, want.version);
+    EXPECT_EQ(o.cipher, want.cipher);
+    EXPECT_EQ(o.cipher_bits, want.cipher_bits);
+    EXPECT_EQ(o.alg_bits, want.alg_bits);
+    EXPECT_EQ(o.result, want.result);
+    EXPECT_EQ(o.action, want.action);
+    EXPECT_EQ(o.would, want.would);
+    EXPECT_EQ(o.cert.status, want.cert.status);
+    EXPECT_EQ(o.cert.subject_cn, want.cert.subject_cn);
+    EXPECT_EQ(o.cert.issuer_cn, want.cert.issuer_cn);
+}
+
+TEST(PostgresStore, BatchOf7000InOrderAndSchemaWithIndexes) {
+    NEED_SERVER(server);
+    const std::string url = fresh_database(server, "batch");
+    const std::int64_t t = test::now_s() - 100;
+    {
+        ObservationStore store({.path = url}, nullptr);
+        for (int i = 0; i < 7000; ++i) store.enqueue(test::observation(t, "Q" + std::to_string(i)));
+        store.flush();
+        EXPECT_EQ(store.written(), 7000u);
+        EXPECT_EQ(store.dropped(), 0u);
+    }
+    auto source = open_observation_source(url, nullptr);
+    ASSERT_TRUE(source);
+    int n = 0;
+    bool ordered = true;
+    ASSERT_EQ(source->for_each(t, t, [&](const Observation& o) { ordered &= o.queue_id == "Q" + std::to_string(n++); }), "");
+    EXPECT_EQ(n, 7000);
+    EXPECT_TRUE(ordered) << "equal times read in the order written";
+    EXPECT_EQ(query(url, "SELECT version FROM schema_version"), "1");
+    EXPECT_EQ(query(url, "SELECT indexname FROM pg_indexes WHERE tablename IN ('observations', 'policy_versions')"
+                         " AND indexname NOT LIKE '%pkey' ORDER BY indexname"),
+              "observations_host_time\nobservations_time\npolicy_versions_host_time");
+}
+
+TEST(PostgresStore, RetentionAndPolicyVersions) {
+    NEED_SERVER(server);
+    const std::string url = fresh_database(server, "retention");
+    const std::int64_t t = test::now_s();
+    {
+        ObservationStore store({.path = url, .keep_days = 90}, nullptr);
+        store.enqueue(test::observation(t - 100 * 86400, "old"));
+        store.enqueue(test::observation(t - 89 * 86400, "kept"));
+        for (const PolicyVersion& v : {PolicyVersion{100, "mx1", "a1", Mode::Monitor}, PolicyVersion{150, "mx1", "a2", Mode::Enforce},
+                                       PolicyVersion{120, "mx2", "b1", Mode::Monitor}, PolicyVersion{250, "mx1", "a3", Mode::Enforce},
+                                       PolicyVersion{400, "mx2", "b2", Mode::Enforce}})
+            store.record_policy(v);
+    }
+    { ObservationStore store({.path = url, .keep_days = 90}, nullptr); }  // retention runs at start
+    EXPECT_EQ(query(url, "SELECT queue_id FROM observations ORDER BY id"), "kept");
+    auto source = open_observation_source(url, nullptr);
+    ASSERT_TRUE(source);
+    std::vector<PolicyVersion> got;
+    ASSERT_EQ(source->policy_versions(200, 300, got), "");
+    EXPECT_EQ(got, (std::vector<PolicyVersion>{{120, "mx2", "b1", Mode::Monitor}, {150, "mx1", "a2", Mode::Enforce},
+                                               {250, "mx1", "a3", Mode::Enforce}}));
+}
+
+// The server is there but the database is not (yet): observations wait in
+// the spool, and are sent, in order, once it exists.
+TEST(PostgresStore, UnreachableDatabaseSpoolsThenSendsInOrder) {
+    NEED_SERVER(server);
+    test::StoreDir dir;
+    test::StoreLog log;
+    const std::string url = fresh_database(server, "later", false);
+    StoreOptions opt{.path = url, .spool = dir.file("spool.sqlite"), .retry_interval = 50ms};
+    ObservationStore store(opt, log.sink());
+    const std::int64_t t = test::now_s() - 10;
+    for (int i = 0; i < 30; ++i) {
+        store.enqueue(test::observation(t, "Q" + std::to_string(i)));
+        if (i % 10 == 9) store.flush();
+    }
+    store.flush();
+    EXPECT_EQ(store.spooled(), 30u);
+    EXPECT_EQ(store.dropped(), 0u);
+    ASSERT_FALSE(log.get().empty());
+    EXPECT_NE(log.get()[0].find("does not exist"), std::string::npos) << log.get()[0];
+
+    const std::string db = url.substr(url.rfind('/') + 1);
+    query(server, "CREATE DATABASE " + db);
+    ASSERT_TRUE(test::eventually([&] { return store.spooled() == 0; })) << store.spooled();
+    store.enqueue(test::observation(t, "Q30"));
+    store.flush();
+    std::string want;
+    for (int i = 0; i <= 30; ++i) want += (i ? "\n" : "") + ("Q" + std::to_string(i));
+    EXPECT_EQ(query(url, "SELECT queue_id FROM observations ORDER BY id"), want);
+}
+
+TEST(PostgresStore, RefusesADatabaseThatIsNotOurs) {
+    NEED_SERVER(server);
+    test::StoreDir dir;
+    test::StoreLog log;
+    const std::string url = fresh_database(server, "foreign");
+    query(url, "CREATE TABLE observations (x integer)");
+    {
+        ObservationStore store({.path = url, .spool = dir.file("spool.sqlite")}, log.sink());
+        store.enqueue(test::observation(test::now_s(), "Q1"));
+        store.flush();
+        EXPECT_EQ(store.written(), 0u);
+        EXPECT_EQ(store.spooled(), 1u) << "kept for when the operator fixes it";
+    }
+    ASSERT_FALSE(log.get().empty());
+    EXPECT_NE(log.get()[0].find("not a tlspolicy-milter observation database"), std::string::npos) << log.get()[0];
+    EXPECT_EQ(query(url, "SELECT count(*) FROM pg_tables WHERE tablename = 'schema_version'"), "0");
+    std::string error;
+    EXPECT_FALSE(open_observation_source(url, &error));
+    EXPECT_NE(error.find("not a tlspolicy-milter observation database"), std::string::npos) << error;
+}
+
+TEST(PostgresStore, PasswordIsNotLogged) {
+    EXPECT_EQ(pg::redact_url("postgresql://u:s3cret@db.example/x"), "postgresql://u:***@db.example/x");
+    EXPECT_EQ(pg::redact_url("postgres://db.example/x?user=u&password=s3cret"), "postgres://db.example/x?user=u&password=***");
+    EXPECT_EQ(pg::redact_url("postgresql://u@db.example:5433/x"), "postgresql://u@db.example:5433/x");
+}
+
+}  // namespace
+}  // namespace tlspolicy

@@ -1,8 +1,9 @@
 // The whole configuration file as loaded: daemon settings plus the policy.
-// Plain data; src/config/config_loader.cpp (the only user of toml++) fills it.
+// Plain data, filled by the loader (config_loader.cpp). Defaults are the
+// schema's (config/schema.cpp): the loader stores them for every key a file
+// leaves out, so the members here start empty.
 #pragma once
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,29 +15,28 @@ struct MilterSettings {
     std::string socket;
     std::string user;          // empty: keep the user we started as
     int user_line = 0, user_column = 0;  // where user is written, for --check's host warnings
-    std::optional<int> socket_mode;  // octal permission bits for unix sockets
+    int socket_mode = 0;       // octal permission bits for unix sockets
     std::string pidfile;
-    int timeout = 300;         // seconds, libmilter I/O timeout
+    int timeout = 0;           // seconds, libmilter I/O timeout
 };
 
 struct HeaderSettings {
     std::string name;
     std::string authserv_id;   // empty: the MTA's own name (macro j)
-    bool strip_forged = true;
+    bool strip_forged = false;
 };
 
 struct StatsSettings {
     std::string file;          // empty: no metrics file
-    int interval = 30;
+    int interval = 0;
 };
 
 struct ObservationSettings {
-    std::string database;      // empty: no observation store; a path (SQLite) or a postgresql:// URL
-    int keep_days = 90;
+    std::string database;      // empty: no observation store; else a SQLite path or a postgresql:// URL
+    int keep_days = 0;
     std::string host;          // empty: the MTA's name (macro j)
-    std::string spool = "/var/lib/tlspolicy-milter/observation-spool.sqlite";  // PostgreSQL only
-    int spool_max_rows = 1000000;
-    bool operator==(const ObservationSettings&) const = default;
+    std::string spool;         // the local spool of a PostgreSQL store
+    int spool_max_rows = 0;
 };
 
 struct Config {

@@ -1,6 +1,7 @@
 // `--check` summary. Laid out like the policy file itself, one line per setting
-// (named and ordered as in config/schema.cpp), then counts instead of rules, so
-// it stays one screen for 100,000 rules. Golden tests pin the wording.
+// (named, ordered and shown by its entry in config/schema.cpp), then counts
+// instead of rules, so it stays one screen for 100,000 rules. Golden tests pin
+// the wording.
 #include "config/config_summary.hpp"
 
 #include <array>
@@ -21,65 +22,6 @@ void line(std::ostream& out, std::string_view label, std::string_view value) {
     out << label;
     if (!value.empty()) out << std::string(label.size() < kLabelWidth ? kLabelWidth - label.size() : 1, ' ') << value;
     out << '\n';
-}
-
-std::string toml_string(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
-
-std::string octal(int mode) {
-    std::string digits;
-    for (int i = 0; i < 4; ++i, mode /= 8) digits.insert(digits.begin(), char('0' + mode % 8));
-    return digits;
-}
-
-// A [milter] or [header] setting as it is in effect.
-std::string setting_text(const Config& c, const KeyDecl& k) {
-    const std::string_view key = k.key;
-    if (k.in(Section::Milter)) {
-        if (key == "socket") return c.milter.socket;
-        if (key == "mode") return std::string(mode_name(c.policy->mode));
-        if (key == "user") return c.milter.user.empty() ? "(not set: stays the user it started as)" : c.milter.user;
-        if (key == "socket_mode") return octal(c.milter.socket_mode.value_or(0660));
-        if (key == "pidfile") return c.milter.pidfile.empty() ? "(not set)" : c.milter.pidfile;
-        if (key == "timeout") return std::to_string(c.milter.timeout) + " s";
-        if (key == "recipient_delimiter")
-            return c.policy->recipient_delimiter.empty() ? "(none: extensions are not stripped)"
-                                                          : toml_string(c.policy->recipient_delimiter);
-    } else if (k.in(Section::Header)) {
-        if (key == "name") return c.header.name;
-        if (key == "authserv_id") return c.header.authserv_id.empty() ? "(not set: the MTA's name, macro j)" : c.header.authserv_id;
-        if (key == "strip_forged") return c.header.strip_forged ? "true" : "false";
-    }
-    return "?";
-}
-
-// A rule's requirement or action as TOML text; empty when the rule leaves it out.
-std::string rule_value(const Rule& r, const KeyDecl& k) {
-    const std::string_view key = k.key;
-    if (key == "require_tls") return r.req.require_tls ? "true" : "false";
-    if (key == "min_version") return r.req.min_version ? toml_string(config_name(*r.req.min_version)) : "";
-    if (key == "min_cipher_bits") return r.req.min_cipher_bits ? std::to_string(*r.req.min_cipher_bits) : "";
-    if (key == "ciphers") return r.req.ciphers ? toml_string(r.req.ciphers->spec) : "";
-    if (key == "ciphersuites") return r.req.ciphersuites ? toml_string(r.req.ciphersuites->spec) : "";
-    if (key == "profile") return r.req.profile ? toml_string(r.req.profile->name) : "";
-    if (key == "require_client_cert") return r.req.require_client_cert ? "true" : "";
-    if (key == "cert_subjects" || key == "cert_issuers") {
-        std::string out;
-        for (const Entry& e : r.req.cert_subjects)
-            if (key == "cert_subjects") out += (out.empty() ? "" : ", ") + toml_string((e.kind == EntryKind::Subdomains ? "." : "") + e.key);
-        for (const std::string& i : r.req.cert_issuers)
-            if (key == "cert_issuers") out += (out.empty() ? "" : ", ") + toml_string(i);
-        return out.empty() ? "" : "[" + out + "]";
-    }
-    if (key == "action") return toml_string(action_name(r.action));
-    if (key == "reply") return r.reply.empty() ? "" : toml_string(r.reply);
-    return "?";
 }
 
 // ": IPv4 1, IPv6 1"; kinds with a zero count are left out.
@@ -143,7 +85,7 @@ void print_summary(const Config& c, std::ostream& out) {
     for (Section s : {Section::Milter, Section::Header}) {
         line(out, section_header(s), "");
         for (const KeyDecl& k : schema())
-            if (k.in(s)) line(out, "  " + std::string(k.key), setting_text(c, k));
+            if (k.in(s)) line(out, "  " + std::string(k.key), k.show_setting(c));
     }
     line(out, section_header(Section::Stats),
          c.stats.file.empty() ? "off" : c.stats.file + ", every " + std::to_string(c.stats.interval) + " s");
@@ -155,7 +97,7 @@ void print_summary(const Config& c, std::ostream& out) {
     std::string defaults;
     for (const KeyDecl& k : schema()) {
         if (!k.in(Section::Defaults)) continue;
-        std::string value = rule_value(p.defaults, k);
+        std::string value = k.show_rule(p.defaults);
         if (!value.empty()) defaults += (defaults.empty() ? "" : ", ") + std::string(k.key) + " = " + value;
     }
     line(out, section_header(Section::Defaults), defaults);

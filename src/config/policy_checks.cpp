@@ -8,6 +8,7 @@
 #include <array>
 #include <cerrno>
 
+#include "config/schema.hpp"
 #include "core/text.hpp"
 
 namespace tlspolicy {
@@ -92,12 +93,10 @@ std::string plaintext_passes_warning(const Rule& r) {
     if (r.kind == RuleKind::Defaults || r.req.require_tls || r.req.require_client_cert ||
         (r.action != Action::Reject && r.action != Action::Tempfail))
         return {};
-    std::vector<std::string_view> set;
-    if (r.req.min_version) set.push_back("min_version");
-    if (r.req.min_cipher_bits) set.push_back("min_cipher_bits");
-    if (r.req.ciphers) set.push_back("ciphers");
-    if (r.req.ciphersuites) set.push_back("ciphersuites");
-    if (r.req.profile) set.push_back("profile");
+    std::vector<std::string_view> set;  // the TLS-only requirements the rule has, in schema order
+    for (const KeyDecl& k : schema())
+        if (k.in(Section::Defaults) && k.role == KeyRole::TlsRequirement && !k.show_rule(r).empty())
+            set.push_back(k.key);
     if (set.empty()) return {};
     std::string keys;
     for (std::size_t i = 0; i < set.size(); ++i)

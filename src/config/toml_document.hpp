@@ -62,7 +62,11 @@ struct SectionView {
 };
 
 
-// Receives the document, root fields and sections in file order.
+// Receives the document's root fields and sections. The plain reader sends
+// them in file order; toml++ keeps no order of keys (its tables iterate
+// sorted by key, so sections come by name and fields by key, [[rule]] tables
+// in file order). The loader therefore depends on no order: it sorts its
+// diagnostics by position at the end.
 class Sink {
 public:
     virtual ~Sink() = default;

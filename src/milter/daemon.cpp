@@ -23,10 +23,10 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <optional>
 #include <thread>
 
 #include "config/config.hpp"
+#include "config/reload_scope.hpp"
 #include "config/socket_spec.hpp"
 #include "milter/callbacks.hpp"
 #include "milter/log.hpp"
@@ -96,11 +96,10 @@ void reload(const std::string& path) {
         log::error("reload of " + path + " failed: keeping the running policy");
         return;
     }
-    auto old = running_config().get();
-    if (old && (old->milter.socket != r.config->milter.socket || old->milter.user != r.config->milter.user))
-        log::warning("reload: [milter] socket and user take effect only on restart");
-    if (old && !(old->observations == r.config->observations))
-        log::warning("reload: [observations] takes effect only on restart");
+    // The running values of restart-only keys stay in use (run_daemon and the
+    // store took them at start); everything else comes from the new file.
+    if (auto old = running_config().get())
+        if (std::string w = restart_only_warning(*old, *r.config); !w.empty()) log::warning(w);
     running_config().set(r.config);
     log::info("reloaded " + describe(*r.config));
     record_policy_version(*r.config);
@@ -116,11 +115,11 @@ void write_stats() {
     if (!write_file_atomically(cfg->stats.file, metrics().render(), &error)) log::warning("stats: " + error);
 }
 
+// Started after the first configuration is in place.
 void stats_loop() {
     for (;;) {
         write_stats();
-        auto cfg = running_config().get();
-        std::this_thread::sleep_for(std::chrono::seconds(cfg ? cfg->stats.interval : 30));
+        std::this_thread::sleep_for(std::chrono::seconds(running_config().get()->stats.interval));
     }
 }
 
@@ -266,10 +265,10 @@ bool drop_privileges(const std::string& user) {
     return true;
 }
 
-// A unix socket is group "postfix" (when that group exists) and 0660 unless
-// socket_mode says otherwise, so Postfix's smtpd can connect while other
-// local users cannot; owned by `user` when one is set.
-void set_socket_access(const std::string& path, std::optional<int> mode, const std::string& user) {
+// A unix socket is group "postfix" (when that group exists) and has the
+// [milter] socket_mode bits, so Postfix's smtpd can connect while other local
+// users cannot; owned by `user` when one is set.
+void set_socket_access(const std::string& path, int mode, const std::string& user) {
     uid_t uid = static_cast<uid_t>(-1);
     gid_t gid = static_cast<gid_t>(-1);
     if (struct passwd* pw = user.empty() ? nullptr : getpwnam(user.c_str())) {
@@ -279,7 +278,7 @@ void set_socket_access(const std::string& path, std::optional<int> mode, const s
     if (struct group* gr = getgrnam("postfix")) gid = gr->gr_gid;
     if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && chown(path.c_str(), uid, gid) != 0)
         log::warning("cannot chown " + path + ": " + std::strerror(errno));
-    if (chmod(path.c_str(), static_cast<mode_t>(mode.value_or(0660))) != 0)
+    if (chmod(path.c_str(), static_cast<mode_t>(mode)) != 0)
         log::warning("cannot chmod " + path + ": " + std::strerror(errno));
 }
 

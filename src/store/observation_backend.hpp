@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "store/database_url.hpp"
 #include "store/observation.hpp"
 #include "store/observation_source.hpp"
 
@@ -44,9 +45,8 @@ public:
 };
 
 // `database` as [observations] database gives it: a postgresql:// or
-// postgres:// URL, or else a SQLite path.
+// postgres:// URL (is_postgres_url), or else a SQLite path.
 // `timeout` bounds every wait for a server (connect, each statement).
-bool is_postgres_url(const std::string& database);
 std::unique_ptr<ObservationBackend> make_sqlite_backend(const std::string& path);
 std::unique_ptr<ObservationBackend> make_postgres_backend(const std::string& url, std::chrono::milliseconds timeout);
 std::unique_ptr<ObservationBackend> make_backend(const std::string& database, std::chrono::milliseconds timeout);

@@ -38,9 +38,11 @@ constexpr std::array kMigrations{
             cert_subject  text NOT NULL,
             cert_issuer   text NOT NULL
         );
-        -- report reads a window of time, of every host or of one (--host).
-        CREATE INDEX observations_time ON observations (time);
-        CREATE INDEX observations_host_time ON observations (host, time);
+        -- report reads a window of time, of every host or of one (--host),
+        -- ordered by (time, id): with id in the index the rows stream in
+        -- index order, no sort of a year of rows before the first one.
+        CREATE INDEX observations_time ON observations (time, id);
+        CREATE INDEX observations_host_time ON observations (host, time, id);
         CREATE TABLE policy_versions (
             id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             time   bigint NOT NULL,           -- unix seconds: in force from then on at host

@@ -156,7 +156,9 @@ std::unique_ptr<ObservationBackend> make_postgres_backend(const std::string& url
 }
 
 std::unique_ptr<ObservationSource> open_postgres_source(const std::string& url, std::string* error) {
-    auto source = std::make_unique<PostgresSource>(url, std::chrono::seconds(30));
+    // Generous: a report over a year may wait for the server's first row;
+    // a server that hangs still ends it.
+    auto source = std::make_unique<PostgresSource>(url, std::chrono::minutes(2));
     std::string why;
     if (source->open(&why)) return source;
     if (error) *error = why;

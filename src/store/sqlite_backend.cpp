@@ -117,10 +117,6 @@ private:
 
 }  // namespace
 
-bool is_postgres_url(const std::string& database) {
-    return database.starts_with("postgresql://") || database.starts_with("postgres://");
-}
-
 std::unique_ptr<ObservationBackend> make_sqlite_backend(const std::string& path) {
     return std::make_unique<SqliteBackend>(path);
 }

@@ -2,7 +2,8 @@
 SIGTERM that drains sessions in flight, a second instance that must not take
 over a live socket or pidfile, -p checked like the config file's socket, -u
 with a pidfile, -v logging each stage, and monitor mode logging would-be
-refusals at MAIL FROM and RCPT TO even when no DATA follows."""
+refusals at MAIL FROM and RCPT TO even when no DATA follows; a reload that
+names the settings it cannot apply."""
 
 import os
 import pwd
@@ -428,6 +429,38 @@ class MonitorWithoutData(unittest.TestCase):
                     'stage="mail",action="would_reject",result="fail"': "2",
                     'stage="rcpt",action="would_reject",result="fail"': "1",
                 })
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+class ReloadNamesRestartOnlyKeys(unittest.TestCase):
+    """Issue 13 item 2: a reload applies what it can (mode) and names, in one
+    warning, the settings that keep their running value until restart."""
+
+    def test_changed_timeout_and_socket_mode_are_named(self):
+        d = workdir("reload")
+        try:
+            policy = os.path.join(d, "policy.toml")
+            sock = os.path.join(d, "milter.sock")
+            log = os.path.join(d, "milter.log")
+            with open(policy, "w") as f:
+                f.write('[milter]\nmode = "enforce"\ntimeout = 300\n')
+            p = start_milter(["-c", policy, "-p", "unix:" + sock], log)
+            try:
+                wait_until(lambda: unix_connects(sock) or p.poll() is not None, what="the milter to listen")
+                self.assertIsNone(p.poll(), read(log))
+                mode_at_start = stat.S_IMODE(os.stat(sock).st_mode)
+                with open(policy, "w") as f:
+                    f.write('[milter]\nmode = "monitor"\ntimeout = 60\nsocket_mode = "0600"\n')
+                p.send_signal(signal.SIGHUP)
+                wait_until(lambda: "reloaded policy" in read(log), what="the reload")
+                self.assertEqual(stat.S_IMODE(os.stat(sock).st_mode), mode_at_start, "socket_mode applied early")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=15)
+            out = read(log)
+            self.assertIn("reload: [milter] socket_mode, timeout take effect only on restart", out)
+            self.assertRegex(out, r"reloaded policy \S+: mode monitor")
         finally:
             shutil.rmtree(d, ignore_errors=True)
 

@@ -2,8 +2,9 @@
 // check-postconf-undocumented does for main.cf: every key is in
 // man/tlspolicy-milter.toml.5 and in conf/tlspolicy-milter.toml, neither names a
 // key that does not exist, each man page entry states the schema's type,
-// default, values and example, every option is in the .8 page, and every
-// policy file shipped in conf/ loads without a diagnostic.
+// default, values, example and whether it takes effect only on restart, the
+// .8 page lists the restart-only keys and every option, and every policy file
+// shipped in conf/ loads without a diagnostic.
 #include <gtest/gtest.h>
 
 #include "core/stage_plan.hpp"
@@ -26,6 +27,7 @@
 
 #include "cli/cli.hpp"
 #include "config/config.hpp"
+#include "config/reload_scope.hpp"
 #include "config/schema.hpp"
 
 namespace tlspolicy {
@@ -385,6 +387,36 @@ TEST(DocsManPage, EntriesAgreeWithTheSchema) {
         for (std::string_view choice : k.choices) want("\"" + std::string(choice) + "\"", "an allowed value");
         want("Example: " + std::string(k.key) + " = " + std::string(k.example_toml), "the schema's example");
     }
+}
+
+// The schema says which keys a reload leaves alone; each of their entries says
+// so, and no other entry does.
+TEST(DocsManPage, EntriesSayWhichKeysTakeEffectOnlyOnRestart) {
+    constexpr std::string_view kRestartOnly = "Takes effect only on restart.";
+    int restart_only = 0;
+    for (const KeyDecl& k : schema()) {
+        for (Section s : sections_of(k)) {
+            const ManEntry* e = man_entry(s, k.key);
+            if (!e) continue;  // reported by DocumentsEverySchemaKey
+            const bool says = e->body.find(kRestartOnly) != std::string::npos;
+            const bool want = k.reload == Reload::Restart;
+            restart_only += want;
+            EXPECT_EQ(says, want) << kKeysPage << ":" << e->line << ": the entry of " << where(s, k.key)
+                                  << (want ? " lacks '" : " must not say '") << kRestartOnly << "': the schema has it "
+                                  << (want ? "restart-only" : "applied on reload");
+        }
+    }
+    EXPECT_GE(restart_only, 5) << "the schema marks too few keys restart-only";
+}
+
+// tlspolicy-milter(8), under SIGNALS, lists every restart-only key as the
+// reload warning names them.
+TEST(DocsManPage, DaemonPageListsTheRestartOnlyKeys) {
+    std::string printed;
+    for (const std::string& line : read_lines(source_dir() / kDaemonPage)) printed += roff_text(line) + " ";
+    const std::string want = restart_only_keys();
+    EXPECT_NE(printed.find(want), std::string::npos)
+        << kDaemonPage << " does not list the restart-only keys; want the line\n.B " << want;
 }
 
 // Runs the command line in-process; its standard output.

@@ -2,7 +2,10 @@
 // (tests/e2e/pg_fixture.py) and sets TLSPOLICY_TEST_PG to its URL; each test
 // gets a database of its own on it. Without the variable these tests fail,
 // saying how to run them; TLSPOLICY_TEST_PG=skip skips them on purpose.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -217,6 +220,44 @@ TEST(PostgresStore, RefusesADatabaseThatIsNotOurs) {
     std::string error;
     EXPECT_FALSE(open_observation_source(url, &error));
     EXPECT_NE(error.find("not a tlspolicy-milter observation database"), std::string::npos) << error;
+}
+
+// A server that takes the connection and never answers (hung, or a firewall
+// that swallows the packets): the writer gives up after db_timeout and
+// spools; the mail path never waits for it. No PostgreSQL needed: a socket
+// that listens and never accepts.
+TEST(PostgresStore, SilentServerSpoolsWithoutBlockingTheMailPath) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(fd, 16), 0);
+    ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    const std::string url = "postgresql://tlspolicy@127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/tlspolicy";
+
+    test::StoreDir dir;
+    test::StoreLog log;
+    {
+        StoreOptions opt{.path = url, .spool = dir.file("spool.sqlite"), .retry_interval = 1h, .db_timeout = 2s};
+        ObservationStore store(opt, log.sink());
+        auto slowest = std::chrono::nanoseconds::zero();
+        for (int i = 0; i < 100; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            EXPECT_TRUE(store.enqueue(test::observation(test::now_s(), "Q" + std::to_string(i))));
+            slowest = std::max(slowest, std::chrono::steady_clock::now() - t0);
+        }
+        EXPECT_LT(slowest, 50ms) << "the mail path waited for the server";
+        store.flush();
+        EXPECT_EQ(store.spooled(), 100u);
+        EXPECT_EQ(store.dropped(), 0u);
+    }
+    close(fd);
+    ASSERT_FALSE(log.get().empty());
+    EXPECT_NE(log.get()[0].find("cannot connect"), std::string::npos) << log.get()[0];
+    EXPECT_NE(log.get()[0].find("observations wait in the spool"), std::string::npos) << log.get()[0];
 }
 
 TEST(PostgresStore, PasswordIsNotLogged) {

@@ -29,6 +29,10 @@ from postfix_harness import PostfixHarness, build_message
 
 OUTAGE = float(os.environ.get("FLEET_OUTAGE_SECONDS", "30"))
 HOSTS = ("mx1.e2e.test", "mx2.e2e.test")
+# The host each one's rows must carry: mx1 leaves it to the MTA's name (macro
+# j, the default), mx2 names itself with [observations] host.
+HOST_KEY = {"mx2.e2e.test": "mx2"}
+STORED = {h: HOST_KEY.get(h, h) for h in HOSTS}
 
 POLICY = """
 [milter]
@@ -37,7 +41,7 @@ mode = "enforce"
 [observations]
 database = "{url}"
 spool = "{spool}"
-
+{host_key}
 [defaults]
 require_tls = false
 
@@ -152,7 +156,9 @@ class MxHost:
         self.name = name
         workdir = os.path.join(base, name)
         os.makedirs(workdir)
-        self.milter = Milter(workdir, POLICY.format(url=url, spool=os.path.join(workdir, "spool.sqlite")))
+        host_key = 'host = "%s"\n' % HOST_KEY[name] if name in HOST_KEY else ""
+        self.milter = Milter(workdir, POLICY.format(url=url, spool=os.path.join(workdir, "spool.sqlite"),
+                                                    host_key=host_key))
         self.postfix = PostfixHarness(os.path.join(workdir, "postfix"), milter=self.milter.socket,
                                       myhostname=name)
 
@@ -196,6 +202,7 @@ class FleetCase(unittest.TestCase):
 
 class FleetTwoMxHosts(FleetCase):
     database = "fleet"
+    maxDiff = None
 
     @classmethod
     def setUpClass(cls):
@@ -227,7 +234,7 @@ class FleetTwoMxHosts(FleetCase):
                 continue
             for kind, n in mix.items():
                 for stage, rule, result, action in KINDS[kind][2]:
-                    key = (h, stage, rule, result, action)
+                    key = (STORED[h], stage, rule, result, action)
                     want[key] = want.get(key, 0) + n
         return want
 
@@ -241,18 +248,12 @@ class FleetTwoMxHosts(FleetCase):
 
     def test_each_milter_recorded_its_policy_version(self):
         # SPEC: at start (and at every reload) the time, host, SHA-256 of the
-        # policy file and mode. Both milters ran the same file.
+        # policy file and mode; one start each here.
         import hashlib
-        want_hash = hashlib.sha256(open(self.mx[HOSTS[0]].milter.policy_path, "rb").read()).hexdigest()
-        tables = [r[0] for r in self.db.query("SELECT table_name FROM information_schema.tables"
-                                                 " WHERE table_schema = current_schema()")]
-        version_tables = [t for t in tables if "polic" in t]
-        self.assertTrue(version_tables, "no policy version table among %s" % tables)
-        text = "\n".join("|".join(r) for r in self.db.query("SELECT * FROM %s" % version_tables[0]))
-        for host in HOSTS:
-            self.assertRegex(text, r"(?m)^.*%s.*$" % re.escape(host), "no policy version of %s" % host)
-        self.assertIn(want_hash, text.lower())
-        self.assertIn("enforce", text)
+        got = sorted(tuple(r) for r in self.db.query("SELECT host, sha256, mode FROM policy_versions"))
+        want = sorted((STORED[h], hashlib.sha256(open(self.mx[h].milter.policy_path, "rb").read()).hexdigest(),
+                       "enforce") for h in HOSTS)
+        self.assertEqual(got, want)
 
     def report(self, *args):
         policy = self.mx[HOSTS[0]].milter.policy_path
@@ -263,7 +264,7 @@ class FleetTwoMxHosts(FleetCase):
         """{rule: sessions} and {domain: sessions} as report --format json says
         them (sender-side decisions only), optionally for one --host."""
         import json
-        p = self.report("--format", "json", *(["--host", host] if host else []))
+        p = self.report("--format", "json", *(["--host", STORED[host]] if host else []))
         if host and unknown_option(p, "--host"):
             self.skipTest("report has no --host yet: %s" % p.stderr.strip())
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -300,7 +301,7 @@ class FleetTwoMxHosts(FleetCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         # Policy versions in force name the hosts that ran them.
         for host in HOSTS:
-            self.assertIn(host, p.stdout)
+            self.assertIn(STORED[host], p.stdout)
 
 
 # ------------------------------------------------------------------ faults

@@ -13,6 +13,7 @@
 #include "cli/export.hpp"
 #include "cli/probe.hpp"
 #include "cli/report.hpp"
+#include "cli/report_formats.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
 #include "config/policy_checks.hpp"
@@ -84,11 +85,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     ex->add_option("--cert-issuer", req.cert_issuer, "issuer CN of the client certificate")->needs(v);
 
     ReportOptions rep;
-    CLI::App* rp = app.add_subcommand("report", "summarise the observation store; --against: who a stricter policy would refuse");
-    rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w")->capture_default_str();
-    rp->add_option("--format", rep.format, "output format")->check(CLI::IsMember({"text", "csv", "json", "html"}))->capture_default_str();
+    CLI::App* rp = app.add_subcommand(
+        "report", "summarise the observation store; --against: who a stricter policy would refuse; --evidence: for auditors");
+    rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w (default 7d; 90d with --evidence)");
+    rp->add_flag("--evidence", rep.evidence, "per partner and recipient rule and calendar month: evidence for auditors");
+    rp->add_option("--format", rep.format, "output format: " + report_format_help())
+        ->check(CLI::IsMember(report_format_names()))
+        ->capture_default_str();
     rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
+    rp->add_option("--host", rep.host, "only what this MX host observed (as [observations] host names it)");
 
     std::string export_format;
     CLI::App* xp = app.add_subcommand("export", "write the policy for another program: postfix-tls-policy");

@@ -108,7 +108,13 @@ std::string slurp(const fs::path& p) {
 std::string run(const TempDb& db, const std::string& format, const std::string& since, const std::string& against,
                 int* rc = nullptr) {
     std::ostringstream out, err;
-    int code = report(*policy(), {since, format, against, db.path, kNow}, out, err);
+    ReportOptions opt;
+    opt.since = since;
+    opt.format = format;
+    opt.against = against;
+    opt.database = db.path;
+    opt.now = kNow;
+    int code = report(*policy(), opt, out, err);
     if (rc) *rc = code;
     std::string s = out.str() + err.str();
     for (std::size_t p; (p = s.find(db.path)) != std::string::npos;) s.replace(p, db.path.size(), "DATABASE");

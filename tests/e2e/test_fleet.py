@@ -300,14 +300,28 @@ class FleetTwoMxHosts(FleetCase):
             with self.subTest(host=host):
                 self.assertEqual(self.report_sessions(host), self.want_sessions(host))
 
-    def test_report_evidence_covers_both_hosts(self):
+    def test_report_evidence_counts_both_hosts_exactly(self):
+        import csv
+        import hashlib
+        import io
         p = self.report("--evidence", "--format", "csv")
         if unknown_option(p, "--evidence"):
             self.skipTest("report has no --evidence yet: %s" % p.stderr.strip())
         self.assertEqual(p.returncode, 0, p.stderr)
-        # Policy versions in force name the hosts that ran them.
+        rows = {(r["kind"], r["rule"]): r for r in csv.DictReader(io.StringIO(p.stdout)) if r["month"] == "total"}
+        n = lambda kind: sum(mix.get(kind, 0) for mix in MIX.values())  # noqa: E731
+        want = {("partner", "acme"): (n("pass"), n("plaintext_refused")),
+                ("partner", "beta"): (0, n("old_tls_tempfailed")),
+                ("recipient", "hr"): (0, n("rcpt_refused"))}
+        got = {k: (int(rows[k]["messages"]), int(rows[k]["refused"])) for k in want if k in rows}
+        self.assertEqual(got, want, "(messages, refused) per rule, both hosts:\n" + p.stdout)
+        # Each host and the policy version it ran, where that host's messages are.
+        acme = rows[("partner", "acme")]
         for host in HOSTS:
-            self.assertIn(STORED[host], p.stdout)
+            sha = hashlib.sha256(open(self.mx[host].milter.policy_path, "rb").read()).hexdigest()
+            with self.subTest(host=host):
+                self.assertIn(STORED[host], acme["hosts"])
+                self.assertIn(sha, acme["policy_versions"])
 
 
 # ------------------------------------------------------------------ faults

@@ -2,8 +2,12 @@
 (pg_fixture), two real Postfix instances on loopback (mx1.e2e.test and
 mx2.e2e.test), each with its own milter writing to that database.
 
-FleetTwoMxHosts sends a known mix through each host and checks the database
-and `report` hold exactly that, host by host. FleetOutage stops PostgreSQL
+FleetTwoMxHosts sends a known mix through each host (passes, plaintext
+refused at MAIL, old TLS tempfailed, no rule, a protected recipient refused)
+and checks that the database, `report`, `report --host` and `report
+--evidence` hold exactly that, host by host, with each milter's policy
+version. mx1 leaves its host name to the MTA (macro j), mx2 sets
+[observations] host. FleetOutage stops PostgreSQL
 (pg_ctl stop -m fast) and kills its postmaster (SIGKILL) for 30 s each under
 mail load: every observation must arrive once the server is back, and no
 message may wait on the database (SMTP latency while down against while up).
@@ -213,7 +217,6 @@ class FleetTwoMxHosts(FleetCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.sent = {}  # host -> number of messages of each kind that went as expected
         try:
             for host, mix in MIX.items():
                 pf = cls.mx[host].postfix

@@ -121,7 +121,7 @@ distclean: clean
 # never part of `make check`. Built into $(BUILD)/bench/.
 BENCH_DIR := $(BUILD)/bench
 BENCH_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) -O2 -Isrc
-.PHONY: bench-tools bench-protocol bench-scale soak
+.PHONY: bench-tools bench-protocol bench-scale bench-store soak
 
 $(BENCH_DIR)/milter_driver: tests/bench/milter_driver.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
@@ -149,6 +149,15 @@ bench-protocol: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BE
 # 100,000-rule policy: load time, evaluation time, resident memory.
 bench-scale: $(BENCH_DIR)/policy_scale
 	flock /tmp/tlspolicy-bench.lock $(BENCH_DIR)/policy_scale
+
+# The PostgreSQL observation store (issue 15; tests/bench/store/, BENCHMARKS.md):
+# rows/s from 4 milters into one PostgreSQL, milter throughput with the store
+# on and off; then 10 million generated rows and the time `report` takes over
+# them (STORE_ROWS=1000000 for a quicker run). Root: a private PostgreSQL.
+STORE_ROWS ?= 10000000
+bench-store: $(BIN) $(BENCH_DIR)/milter_driver
+	BUILD=$(BUILD) tests/bench/store/run-store-bench
+	BUILD=$(BUILD) tests/bench/store/gen-observations --rows $(STORE_ROWS)
 
 # 200,000 messages and 1,000 held connections against tlspolicy-milter
 # (takes the benchmark lock itself).

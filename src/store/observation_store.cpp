@@ -49,6 +49,7 @@ ObservationStore::~ObservationStore() {
 
 bool ObservationStore::enqueue(Observation&& o) noexcept {
     try {
+        bool wake = false;
         {
             std::lock_guard lk(mu_);
             if (queue_.size() >= opt_.capacity || stop_) {
@@ -58,8 +59,11 @@ bool ObservationStore::enqueue(Observation&& o) noexcept {
             }
             queue_.push_back(std::move(o));
             ++accepted_;
+            // Wake the writer for the first row (it then gathers a batch) and
+            // for a full batch; a wake-up per row would cost a context switch each.
+            wake = queue_.size() == 1 || queue_.size() == opt_.batch_rows;
         }
-        wake_.notify_one();  // no system call when the writer is busy, not waiting
+        if (wake) wake_.notify_one();
         return true;
     } catch (...) {  // bad_alloc: drop it like a full queue
         dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -79,6 +83,7 @@ void ObservationStore::record_policy(PolicyVersion v) {
 void ObservationStore::flush() {
     std::unique_lock lk(mu_);
     const std::uint64_t target = accepted_;
+    ++flushes_;
     wake_.notify_one();
     done_.wait(lk, [&] { return finished_ >= target; });
 }
@@ -92,6 +97,11 @@ void ObservationStore::run() {
         {
             std::unique_lock lk(mu_);
             wake_.wait_until(lk, next_wake(), [&] { return stop_ || !queue_.empty() || !policy_queue_.empty(); });
+            if (!stop_ && !queue_.empty() && opt_.batch_window.count() > 0) {
+                const std::uint64_t flushes = flushes_;
+                wake_.wait_for(lk, opt_.batch_window,
+                               [&] { return stop_ || flushes_ != flushes || queue_.size() >= opt_.batch_rows; });
+            }
             batch.swap(queue_);  // O(1): the mail path waits for nothing but this
             policies.swap(policy_queue_);
             stopping = stop_ && queue_.empty();  // nothing can be enqueued after stop_

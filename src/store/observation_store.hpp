@@ -35,6 +35,10 @@ struct StoreOptions {
     std::string spool{};                       // [observations] spool: the spool file of a remote database
     std::size_t spool_max_rows = 1000000;      // [observations] spool_max_rows
     std::size_t capacity = 65536;              // queued observations before enqueue drops
+    // The writer gathers a batch for this long, or until batch_rows wait, so a
+    // busy MX costs a transaction per batch, not per message (flush() cuts it short).
+    std::chrono::milliseconds batch_window = std::chrono::milliseconds(50);
+    std::size_t batch_rows = 1024;
     std::chrono::milliseconds retry_interval = std::chrono::seconds(30);  // reopen after a failure
     std::chrono::milliseconds log_interval = std::chrono::minutes(5);     // at most one failure message per
     std::chrono::milliseconds purge_interval = std::chrono::hours(1);     // retention runs at start and then
@@ -111,6 +115,7 @@ private:
     std::vector<PolicyVersion> policy_queue_;
     std::uint64_t accepted_ = 0;    // ever enqueued (observations and policy versions)
     std::uint64_t finished_ = 0;    // of those, handled by the writer
+    std::uint64_t flushes_ = 0;     // flush() calls, which end a batch window at once
     bool stop_ = false;
 
     std::atomic<std::uint64_t> written_{0}, dropped_{0}, failures_{0}, spooled_{0};

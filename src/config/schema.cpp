@@ -184,15 +184,6 @@ static_assert([] {
     return true;
 }(), "kSections must be in the order of enum Section");
 static_assert(std::size(kKeys) <= 64, "the loader keeps per-key bitsets in a 64-bit word");
-static_assert([] {
-    for (const KeyDecl& k : kKeys) {
-        if (!k.apply) return false;
-        const bool setting = k.role == KeyRole::Setting;
-        if (setting != (k.show_setting != nullptr)) return false;
-        if (!setting && k.reload == Reload::Restart) return false;  // a reload swaps the whole policy
-    }
-    return true;
-}(), "every key has an apply function; every setting a show_setting; rules take effect on reload");
 
 }  // namespace
 

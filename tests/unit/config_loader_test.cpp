@@ -581,6 +581,17 @@ TEST(ConfigReader, MutatedFilesAgreeWithTomlplusplus) {
 // ---------------------------------------------------------------------------
 // The schema table itself.
 
+// Checked here, not by a static_assert: comparing a function's address with
+// null is not a constant expression under the sanitizers' build.
+TEST(ConfigSchema, EveryKeyAppliesEverySettingShowsRulesReloadLive) {
+    for (const KeyDecl& k : schema()) {
+        EXPECT_NE(k.apply, nullptr) << k.key << ": no apply function";
+        const bool setting = k.role == KeyRole::Setting;
+        EXPECT_EQ(setting, k.show_setting != nullptr) << k.key << ": a setting shows itself in --check, a rule key does not";
+        if (!setting) EXPECT_EQ(k.reload, Reload::Live) << k.key << ": a reload swaps the whole policy";
+    }
+}
+
 TEST(ConfigSchema, KeysAreUniquePerSectionAndDocumented) {
     for (const SectionDecl& s : schema_sections()) {
         std::vector<std::string_view> seen;

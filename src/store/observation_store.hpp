@@ -39,7 +39,9 @@ struct StoreOptions {
     // busy MX costs a transaction per batch, not per message (flush() cuts it short).
     std::chrono::milliseconds batch_window = std::chrono::milliseconds(50);
     std::size_t batch_rows = 1024;
-    std::chrono::milliseconds retry_interval = std::chrono::seconds(30);  // reopen after a failure
+    // Reopen after a failure. A refused connection costs the writer thread a
+    // moment, an unreachable host at most db_timeout: never the mail path.
+    std::chrono::milliseconds retry_interval = std::chrono::seconds(5);
     std::chrono::milliseconds log_interval = std::chrono::minutes(5);     // at most one failure message per
     std::chrono::milliseconds purge_interval = std::chrono::hours(1);     // retention runs at start and then
     // How long a policy version recorded before any mail waits for the MTA's

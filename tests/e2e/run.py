@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Runs the end-to-end tests in tests/e2e (unittest, test_*.py) and ends with the
 plain line "N passed, N failed, N skipped"; exit status 1 on any failure.
-Usage: run.py [-q] [FILTER...]   FILTER: substring of a test id, e.g. Tls or EchoMilter.
+Usage: run.py [-q] [--beside=FILTER] [FILTER...]
+  FILTER: substring of a test id, e.g. Tls or EchoMilter.
+  --beside=FILTER: the tests it matches run in a second process at the same
+  time (for suites that mostly wait, like the 30-second database outages);
+  both summaries are printed and the counts and exit status combine.
 
 A skip is never a pass: each skipped test is counted (a class skipped in its
 setUpClass counts every test of it) and listed with its reason. In CI
@@ -11,7 +15,9 @@ purpose with E2E_ALLOW_SKIP=ID[,ID...] (substrings of test ids)."""
 
 import os
 import re
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -87,15 +93,25 @@ def refused_skips(skipped, env):
     return sorted(i for i in skipped if not any(a in i for a in allowed))
 
 
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$")
+
+
 def main(argv):
     quiet = "-q" in argv
-    filters = [a for a in argv if a != "-q"]
+    beside = [a.split("=", 1)[1] for a in argv if a.startswith("--beside=")]
+    filters = [a for a in argv if a != "-q" and not a.startswith("--beside=")]
+    other = None
+    if beside:
+        log = tempfile.TemporaryFile(mode="w+")
+        other = subprocess.Popen([sys.executable, os.path.abspath(__file__), "-q"] + beside,
+                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     sys.path.insert(0, HERE)
     loaded = unittest.defaultTestLoader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
     tests = list(flatten(loaded))
     # A module that fails to import shows up as a _FailedTest: always keep it.
     tests = [t for t in tests if not filters or type(t).__name__ == "_FailedTest"
              or any(f in t.id() for f in filters)]
+    tests = [t for t in tests if not any(b in t.id() for b in beside)]
     if not tests:
         print("no test matches %s" % filters)
         print("0 passed, 0 failed, 0 skipped")
@@ -111,9 +127,23 @@ def main(argv):
     refused = refused_skips(skipped, os.environ)
     if refused:
         print("CI=true: %d skipped test(s) not allowed by E2E_ALLOW_SKIP: this run fails" % len(refused))
+    n_passed, n_failed, n_skipped = len(passed), len(failed), len(skipped)
+    status = 1 if failed or refused else 0
+    if other:
+        status |= 1 if other.wait() else 0
+        log.seek(0)
+        text = log.read()
+        print("--- beside (%s):\n%s---" % (", ".join(beside), text))
+        m = SUMMARY.match(text.strip().splitlines()[-1]) if text.strip() else None
+        if not m:
+            print("the tests beside ended without a summary")
+            status = 1
+        else:
+            n_passed, n_failed, n_skipped = (n_passed + int(m.group(1)), n_failed + int(m.group(2)),
+                                             n_skipped + int(m.group(3)))
     print("e2e: %.1fs" % (time.monotonic() - t0))
-    print("%d passed, %d failed, %d skipped" % (len(passed), len(failed), len(skipped)))
-    return 1 if failed or refused else 0
+    print("%d passed, %d failed, %d skipped" % (n_passed, n_failed, n_skipped))
+    return status
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ CXXFLAGS_F := -std=c++20 -g -O1 -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no
 LIBS_F     := -lmilter -lpthread -lssl -lcrypto
 
 # What each target needs from src/ (toml++ comes in instrumented, from headers).
-POLICY_SRCS := $(wildcard src/core/*.cpp src/tls/*.cpp src/config/*.cpp) tests/fuzz/toml_impl.cpp
+POLICY_SRCS := $(wildcard src/core/*.cpp src/tls/*.cpp src/config/*.cpp) src/store/database_url.cpp tests/fuzz/toml_impl.cpp
 SRCS_config   := $(POLICY_SRCS) tests/fuzz/fuzz_config.cpp
 SRCS_facts    := $(POLICY_SRCS) tests/fuzz/fuzz_facts.cpp
 SRCS_sanitize := src/core/sanitize.cpp src/core/header_stamp.cpp src/core/verdict.cpp src/core/tls_version.cpp \
@@ -60,16 +60,18 @@ run: $(FUZZ_BUILD)/fuzz-$(T)
 	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$(T)- \
 	    $(FUZZ_BUILD)/corpus/$(T) tests/fuzz/corpus/$(T)
 
-short: $(BINS)
+# Each target on one core: with -j the targets run side by side (make
+# fuzz-short passes -j$(nproc)); a target's figures print when it ends.
+short: $(addprefix short-,$(TARGETS))
+
+short-%: $(FUZZ_BUILD)/fuzz-%
 	@mkdir -p $(FUZZ_BUILD)/logs
-	@for t in $(TARGETS); do \
-	    echo "== fuzz-$$t, $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/logs/$$t.log)"; \
-	    if $(MAKE) -f tests/fuzz/fuzz.mk --no-print-directory run T=$$t FUZZ_SECONDS=$(FUZZ_SECONDS) \
-	           >$(FUZZ_BUILD)/logs/$$t.log 2>&1; then \
-	        grep -E '^(#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|new_units_added))' $(FUZZ_BUILD)/logs/$$t.log; \
-	    else \
-	        tail -n 60 $(FUZZ_BUILD)/logs/$$t.log; echo "fuzz-$$t FAILED"; exit 1; \
-	    fi; \
-	done
+	@if $(MAKE) -f tests/fuzz/fuzz.mk --no-print-directory run T=$* FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	       >$(FUZZ_BUILD)/logs/$*.log 2>&1; then \
+	    echo "== fuzz-$*, $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/logs/$*.log)"; \
+	    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::(number_of_executed_units|new_units_added))' $(FUZZ_BUILD)/logs/$*.log; \
+	else \
+	    tail -n 60 $(FUZZ_BUILD)/logs/$*.log; echo "fuzz-$* FAILED"; exit 1; \
+	fi
 
 -include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -2,6 +2,7 @@
 // core test fails only for a core reason.
 #pragma once
 #include <initializer_list>
+#include <vector>
 #include <stdexcept>
 #include <string>
 
@@ -35,7 +36,9 @@ inline CipherListPtr cipher_list(std::initializer_list<const char*> names) {
 
 struct RuleSpec {
     std::string name;
-    std::initializer_list<const char*> clients{}, hostnames{}, senders{}, recipients{};
+    // Vectors, not initializer_lists: a spec kept in a table outlives the
+    // braces it was written with, and an initializer_list would dangle.
+    std::vector<const char*> clients{}, hostnames{}, senders{}, recipients{};
     Requirements req{};
     Action action = Action::Tempfail;
     std::string reply{};

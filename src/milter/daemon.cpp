@@ -34,7 +34,7 @@
 #include "milter/log.hpp"
 #include "milter/run_files.hpp"
 #include "milter/snapshot.hpp"
-#include "milter/tcp_tuning.hpp"
+#include "milter/mta_io.hpp"
 #include "stats/stats_file.hpp"
 #include "store/observation_store.hpp"
 #include "tls/sha256.hpp"
@@ -399,7 +399,7 @@ int run_daemon(const DaemonOptions& options) {
     std::thread(signal_loop, o.config_path, how).detach();
     std::thread(stats_loop).detach();
 
-    tune_tcp_connections();  // inet: and inet6: sockets only; see tcp_tuning.cpp
+    tune_mta_connections();  // read-ahead on every MTA connection, no delayed ACKs on TCP; see mta_io.cpp
     log::info("starting on " + socket + ", " + describe(*r.config));
     int rc = smfi_main();  // returns when stopped, or when libmilter fails
     g_listener_closed = true;

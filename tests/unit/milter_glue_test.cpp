@@ -1,7 +1,8 @@
 // The milter glue (src/milter/callbacks.cpp) behind the real libmilter, in
 // this process on a private unix socket, driven with the milter protocol as
 // an MTA sends it (as tests/fuzz/fuzz_milter.cpp does): what reaches the
-// observation sink, with which stage and host, and how often.
+// observation sink, with which stage and host, and how often. The daemon's
+// I/O tuning (src/milter/mta_io.cpp: read-ahead) is on, as in the daemon.
 #include <gtest/gtest.h>
 #include <libmilter/mfapi.h>
 #include <poll.h>
@@ -9,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
@@ -20,6 +22,7 @@
 
 #include "config/config.hpp"
 #include "milter/callbacks.hpp"
+#include "milter/mta_io.hpp"
 #include "milter/snapshot.hpp"
 
 namespace tlspolicy {
@@ -87,6 +90,7 @@ struct Glue : ::testing::Test {
         });
         socket_path = "/tmp/tlspolicy-unit-glue." + std::to_string(getpid()) + ".sock";
         std::string spec = "unix:" + socket_path;
+        milter::tune_mta_connections();
         ASSERT_TRUE(milter::register_filter());
         ASSERT_EQ(smfi_setconn(spec.data()), MI_SUCCESS);
         ASSERT_EQ(smfi_opensocket(true), MI_SUCCESS);
@@ -97,30 +101,47 @@ struct Glue : ::testing::Test {
         unlink(socket_path.c_str());
     }
 
-    // One milter connection fed `stream`; returns once libmilter has closed
-    // it, which it does after our close callback ran.
-    static void session(const std::string& stream) {
+    // One milter connection fed `stream`, in one write or cut into `pieces`
+    // (sizes, the last one repeated) sent 2 ms apart; returns every reply
+    // byte once libmilter has closed the connection, which it does after our
+    // close callback ran.
+    static std::string session(const std::string& stream, const std::vector<std::size_t>& pieces = {}) {
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::strncpy(addr.sun_path, socket_path.c_str(), sizeof addr.sun_path - 1);
         for (int tries = 0; connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0; ++tries) {
-            ASSERT_LT(tries, 400) << std::strerror(errno);
+            EXPECT_LT(tries, 400) << std::strerror(errno);
+            if (tries >= 400) return {};
             usleep(5000);
         }
-        ASSERT_EQ(send(fd, stream.data(), stream.size(), MSG_NOSIGNAL), static_cast<ssize_t>(stream.size()));
-        shutdown(fd, SHUT_WR);
+        std::thread writer([&] {
+            std::size_t at = 0;
+            for (std::size_t i = 0; at < stream.size(); ++i) {
+                const std::size_t want = pieces.empty() ? stream.size() : pieces[std::min(i, pieces.size() - 1)];
+                const std::size_t n = std::min(want, stream.size() - at);
+                EXPECT_EQ(send(fd, stream.data() + at, n, MSG_NOSIGNAL), static_cast<ssize_t>(n));
+                at += n;
+                if (!pieces.empty()) usleep(2000);
+            }
+            shutdown(fd, SHUT_WR);
+        });
+        std::string replies;
         char buf[4096];
         for (;;) {
             pollfd p{fd, POLLIN, 0};
             int n = poll(&p, 1, 30000);
             if (n < 0 && errno == EINTR) continue;
-            ASSERT_GT(n, 0) << "libmilter did not end the session";
+            EXPECT_GT(n, 0) << "libmilter did not end the session";
+            if (n <= 0) break;
             ssize_t got = read(fd, buf, sizeof buf);
             if (got < 0 && errno == EINTR) continue;
             if (got <= 0) break;
+            replies.append(buf, static_cast<std::size_t>(got));
         }
+        writer.join();
         close(fd);
+        return replies;
     }
 
     static std::vector<Observation> take() {
@@ -168,6 +189,51 @@ TEST_F(Glue, NewMailFromSettlesTheLastTransaction) {
     for (const Observation& o : got) {
         EXPECT_EQ(o.stage, Stage::Mail);
         EXPECT_EQ(o.host, "mx.glue.test");
+    }
+}
+
+// The replies libmilter wrote, as (command, payload) in order.
+std::vector<std::pair<char, std::string>> replies_of(const std::string& bytes) {
+    std::vector<std::pair<char, std::string>> out;
+    for (std::size_t at = 0; at + 5 <= bytes.size();) {
+        const auto* b = reinterpret_cast<const unsigned char*>(bytes.data() + at);
+        const std::size_t len = std::size_t{b[0]} << 24 | std::size_t{b[1]} << 16 | std::size_t{b[2]} << 8 | b[3];
+        if (len == 0 || at + 4 + len > bytes.size()) break;
+        out.emplace_back(bytes[at + 4], bytes.substr(at + 5, len - 1));
+        at += 4 + len;
+    }
+    return out;
+}
+
+// Read-ahead: commands cut anywhere (inside the 5-byte header, inside a
+// payload), many in one piece, a body chunk larger than one read; every
+// command still reaches libmilter whole and in order: the negotiation is
+// answered, the message observed once with its queue id, the header
+// inserted, end of message answered last.
+TEST_F(Glue, CommandsCutAnywhereArriveWholeAndInOrder) {
+    take();
+    std::string headers;
+    for (int i = 0; i < 40; ++i) headers += packet('L', cstrings({"X-Filler-" + std::to_string(i), "v"}));
+    const std::string stream = optneg() + connect_and_helo() + mail("a@acme.example") + macros('R', {}) +
+                               packet('R', cstrings({"<bob@example.com>"})) + packet('T') + headers + packet('N') +
+                               packet('B', std::string(60000, 'b')) + packet('B', std::string(20000, 'c')) +
+                               macros('E', {{"i", "Q2"}}) + packet('E') + packet('Q');
+    for (const std::vector<std::size_t>& pieces :
+         {std::vector<std::size_t>{}, {1, 3, 2, 7, 5, 4, 13, 700, 3, 40000, 9, 30000, 11, 100000},
+          {17, 5, 1, 1, 1, 6, 1024, 100000}}) {
+        const auto replies = replies_of(session(stream, pieces));
+        ASSERT_GE(replies.size(), 3u) << pieces.size();
+        EXPECT_EQ(replies.front().first, 'O') << "the negotiation is answered first";
+        const bool stamped = std::any_of(replies.begin(), replies.end(), [](const auto& r) {
+            return r.first == 'i' && r.second.find("X-Transport-Security") != std::string::npos;
+        });
+        EXPECT_TRUE(stamped) << "our header, inserted at end of message";
+        EXPECT_EQ(replies.back().first, 'c') << "end of message answered last";
+        std::vector<Observation> got = take();
+        ASSERT_EQ(got.size(), 1u) << pieces.size();
+        EXPECT_EQ(got[0].queue_id, "Q2");
+        EXPECT_EQ(got[0].stage, Stage::Message);
+        EXPECT_EQ(got[0].sender, "a@acme.example");
     }
 }
 

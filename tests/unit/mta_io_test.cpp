@@ -1,5 +1,7 @@
-// Which commands the milter leaves unanswered, read from the byte stream the
-// MTA sends (the read() wrapper acks those at once over TCP).
+// The pure parts of src/milter/mta_io.cpp: the bytes kept from the kernel
+// for libmilter's next reads, and which commands the milter leaves
+// unanswered (the read() wrapper acks those at once over TCP). The wrappers
+// themselves run behind real libmilter in milter_glue_test.cpp.
 #include <gtest/gtest.h>
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
@@ -7,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "milter/tcp_tuning.hpp"
+#include "milter/mta_io.hpp"
 
 namespace tlspolicy::milter {
 namespace {
@@ -48,6 +50,9 @@ TEST(CommandTracker, UnansweredCommandsAfterNegotiation) {
         {"header_without_reply", {header}, true},
         {"end_of_message_answered", {frame(SMFIC_BODYEOB)}, false},
         {"abort", {frame(SMFIC_ABORT)}, true},
+        {"quit_closes_and_its_fin_acks", {frame(SMFIC_QUIT)}, false},
+        {"abort_then_quit_in_one_read", {frame(SMFIC_ABORT) + frame(SMFIC_QUIT)}, false},
+        {"quit_new_connection_awaits_a_negotiation", {frame(SMFIC_QUIT_NC)}, true},
         {"macro_then_rcpt_in_one_read", {macro + rcpt}, false},
         {"rcpt_then_macro_in_one_read", {rcpt + macro}, true},
         {"one_byte_at_a_time", {macro.substr(0, 1), macro.substr(1, 3), macro.substr(4, 1), macro.substr(5)}, true},
@@ -84,6 +89,39 @@ TEST(CommandTracker, FollowsLongPayloadsAcrossReads) {
     EXPECT_EQ(at, body.size());
     EXPECT_TRUE(got);
     EXPECT_FALSE(feed(t, frame(SMFIC_BODYEOB)));
+}
+
+std::string take(ReadAhead& r, std::size_t count) {
+    std::string out(count, '\0');
+    out.resize(r.take(out.data(), count));
+    return out;
+}
+
+TEST(ReadAhead, HandsOutKeptBytesInOrderAcrossTakes) {
+    ReadAhead r;
+    EXPECT_EQ(r.size(), 0u);
+    EXPECT_EQ(take(r, 5), "");  // nothing kept: nothing handed out
+    r.keep("abcdefgh", 8);
+    EXPECT_EQ(take(r, 5), "abcde");  // a command's 5-byte header
+    EXPECT_EQ(r.size(), 3u);
+    EXPECT_EQ(take(r, 100), "fgh");  // asked for more than is kept: what there is
+    EXPECT_EQ(r.size(), 0u);
+    r.keep("xy", 2);
+    r.keep("z", 1);  // appended behind what is still kept
+    EXPECT_EQ(take(r, 1), "x");
+    r.keep("!", 1);
+    EXPECT_EQ(take(r, 10), "yz!");
+    r.keep("gone", 4);
+    r.clear();  // the connection closed
+    EXPECT_EQ(r.size(), 0u);
+    EXPECT_EQ(take(r, 4), "");
+}
+
+TEST(ReadAhead, KeepsBinaryPayloads) {
+    ReadAhead r;
+    const std::string bytes("\0\0\0\x02T\0", 6);
+    r.keep(bytes.data(), bytes.size());
+    EXPECT_EQ(take(r, 6), bytes);
 }
 
 }  // namespace

@@ -162,10 +162,6 @@ std::atomic<Accepted*> g_fds[kMaxFd];
 // to libmilter's buffer.
 constexpr std::size_t kReadAhead = 16384;
 
-// libc's writev (ours below would call itself).
-using WritevFn = ssize_t (*)(int, const struct iovec*, int);
-WritevFn g_writev = nullptr;
-
 Accepted* accepted(int fd) {
     if (fd < 0 || fd >= kMaxFd) return nullptr;
     Accepted* a = g_fds[fd].load(std::memory_order_acquire);
@@ -202,10 +198,7 @@ void after_kernel_read(int fd, Accepted& a, const void* data, std::size_t n) {
 
 }  // namespace
 
-void tune_mta_connections() {
-    g_writev = reinterpret_cast<WritevFn>(dlsym(RTLD_NEXT, "writev"));
-    g_on = true;
-}
+void tune_mta_connections() { g_on = true; }
 
 }  // namespace tlspolicy::milter
 
@@ -232,7 +225,7 @@ extern "C" int accept(int listener, struct sockaddr* addr, socklen_t* len) {
 
 extern "C" ssize_t read(int fd, void* buf, size_t count) {
     Accepted* a = accepted(fd);
-    if (!a) return __read(fd, buf, count);
+    if (!a || count == 0) return __read(fd, buf, count);
     if (a->ahead.size() > 0) {
         const std::size_t n = a->ahead.take(buf, count);
         a->ahead_bytes.store(a->ahead.size(), std::memory_order_release);
@@ -292,8 +285,9 @@ extern "C" ssize_t writev(int fd, const struct iovec* iov, int iovcnt) {
             a->commands.negotiated(std::uint32_t{head[13]} << 24 | std::uint32_t{head[14]} << 16 |
                                    std::uint32_t{head[15]} << 8 | head[16]);
     }
-    if (!g_writev) g_writev = reinterpret_cast<WritevFn>(dlsym(RTLD_NEXT, "writev"));
-    return g_writev(fd, iov, iovcnt);
+    using WritevFn = ssize_t (*)(int, const struct iovec*, int);
+    static const auto libc_writev = reinterpret_cast<WritevFn>(dlsym(RTLD_NEXT, "writev"));  // glibc exports no __writev
+    return libc_writev(fd, iov, iovcnt);
 }
 
 extern "C" int close(int fd) {

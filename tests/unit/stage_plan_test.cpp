@@ -56,12 +56,12 @@ TEST(StagePlan, FromPolicy) {
 TEST(StagePlan, MacroLists) {
     const std::string facts(kSessionMacros);
     const std::string full = facts + " i j {mail_addr}";
-    struct Case {
+    struct MacroCase {
         const char* name;
         bool mail, rcpt;
         std::string want_mail, want_rcpt, want_eom;
     };
-    const Case cases[] = {
+    const MacroCase cases[] = {
         // MAIL FROM's list always carries the facts: both MTAs send a stage's
         // macros even when its command is not negotiated.
         {"eom only: the facts at MAIL FROM and again at eom", false, false, full, "", full},
@@ -69,7 +69,7 @@ TEST(StagePlan, MacroLists) {
         {"mail and rcpt: rcpt asks for queue id and host", true, true, full, "i j", "i j {mail_addr}"},
         {"rcpt decides first: it asks for the facts", false, true, full, full, "i j {mail_addr}"},
     };
-    for (const Case& c : cases) {
+    for (const MacroCase& c : cases) {
         StagePlan p;
         p.mail = c.mail;
         p.rcpt = c.rcpt;
@@ -78,8 +78,11 @@ TEST(StagePlan, MacroLists) {
         EXPECT_EQ(m.rcpt, c.want_rcpt) << c.name;
         EXPECT_EQ(m.eom, c.want_eom) << c.name;
         // libmilter takes them as C strings.
-        for (std::string_view l : {m.mail, m.rcpt, m.eom})
-            if (!l.empty()) EXPECT_EQ(l.data()[l.size()], '\0') << c.name << ": " << l;
+        for (std::string_view l : {m.mail, m.rcpt, m.eom}) {
+            if (!l.empty()) {
+                EXPECT_EQ(l.data()[l.size()], '\0') << c.name << ": " << l;
+            }
+        }
     }
 }
 
@@ -101,11 +104,11 @@ TEST(StagePlan, DecidingStagesAskForHostAndQueueId) {
 }
 
 TEST(StagePlan, ClientNameCountsOnlyWhenResolved) {
-    struct Case {
+    struct NameCase {
         const char* name;
         std::string_view client_name, client_resolve, want;
     };
-    const Case cases[] = {
+    const NameCase cases[] = {
         {"Postfix without {client_resolve}: its names are verified", "mail.acme.example", "", "mail.acme.example"},
         {"resolved", "mail.acme.example", "OK", "mail.acme.example"},
         {"no PTR (Sendmail)", "[127.0.0.2]", "FAIL", ""},
@@ -114,7 +117,7 @@ TEST(StagePlan, ClientNameCountsOnlyWhenResolved) {
         {"lower-case ok is no OK", "mail.acme.example", "ok", ""},
         {"no name at all", "", "OK", ""},
     };
-    for (const Case& c : cases)
+    for (const NameCase& c : cases)
         EXPECT_EQ(verified_client_name(c.client_name, c.client_resolve), c.want)
             << c.name << ": got '" << verified_client_name(c.client_name, c.client_resolve) << "', want '" << c.want << "'";
 }

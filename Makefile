@@ -28,15 +28,26 @@ ALL_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Isrc \
                -DTLSPOLICY_SYSCONFDIR='"$(sysconfdir)"'
 LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3 $(PQ_LIBS)
 
+# The program's own objects, kept out of libtlspolicy.a: the entry point, the
+# daemon's life cycle and the libc shim (src/milter/libc_shim.cpp, the one
+# file that may define libc's functions; tests/libc-shim-guard holds every
+# other object to that). The glue tests are the only other program with the shim.
 CORE_SRCS   := $(wildcard src/core/*.cpp)
-OTHER_SRCS  := $(filter-out src/cli/main.cpp,$(wildcard src/tls/*.cpp src/config/*.cpp src/store/*.cpp src/stats/*.cpp src/cli/*.cpp src/milter/*.cpp))
-TEST_SRCS   := $(wildcard tests/unit/*.cpp)
+SHIM_SRC    := src/milter/libc_shim.cpp
+PROGRAM_SRCS := src/cli/main.cpp src/milter/daemon.cpp
+OTHER_SRCS  := $(filter-out $(PROGRAM_SRCS) $(SHIM_SRC),$(wildcard src/tls/*.cpp src/config/*.cpp src/store/*.cpp src/stats/*.cpp src/cli/*.cpp src/milter/*.cpp))
+GLUE_SRCS   := tests/unit/milter_glue_test.cpp
+TEST_SRCS   := $(filter-out $(GLUE_SRCS),$(wildcard tests/unit/*.cpp))
 CORE_OBJS   := $(CORE_SRCS:%.cpp=$(BUILD)/%.o)
 OTHER_OBJS  := $(OTHER_SRCS:%.cpp=$(BUILD)/%.o)
+SHIM_OBJ    := $(SHIM_SRC:%.cpp=$(BUILD)/%.o)
+PROGRAM_OBJS := $(PROGRAM_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_OBJS   := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
+GLUE_OBJS   := $(GLUE_SRCS:%.cpp=$(BUILD)/%.o)
 LIB         := $(BUILD)/libtlspolicy.a
 BIN         := $(BUILD)/tlspolicy-milter
 UNIT        := $(BUILD)/tests/unit_tests
+GLUE        := $(BUILD)/tests/glue_tests
 
 .PHONY: all check check-asan demo deps unit run-unit run-pg run-e2e clean distclean
 all: $(BIN)
@@ -63,21 +74,30 @@ $(BUILD)/%.o: %.cpp $(CONFIG_MK)
 	$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(CORE_OBJS) $(OTHER_OBJS)
+	@tests/libc-shim-guard $^
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/src/cli/main.o $(LIB)
+$(BIN): $(PROGRAM_OBJS) $(SHIM_OBJ) $(LIB)
+	@tests/libc-shim-guard $(PROGRAM_OBJS)
 	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(UNIT): $(TEST_OBJS) $(LIB)
 	@mkdir -p $(@D)
+	@tests/libc-shim-guard $(TEST_OBJS)
 	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ -lgtest_main -lgtest $(LIBS)
 
-unit: $(UNIT) $(BIN)
+$(GLUE): $(GLUE_OBJS) $(SHIM_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	@tests/libc-shim-guard $(GLUE_OBJS)
+	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ -lgtest_main -lgtest $(LIBS)
+
+unit: $(UNIT) $(GLUE) $(BIN)
 
 # The Postgres* tests need a server: run-pg gives them one.
 run-unit: unit
 	$(UNIT) --gtest_filter='-Postgres*'
+	$(GLUE)
 	tests/core-boundary-test $(BUILD)
 
 # The PostgreSQL backend against a real server: tests/e2e/pg_fixture.py starts a
@@ -117,7 +137,7 @@ clean:
 distclean: clean
 	rm -rf configure config.log config.status autom4te.cache
 
--include $(CORE_OBJS:.o=.d) $(OTHER_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(CORE_OBJS:.o=.d) $(OTHER_OBJS:.o=.d) $(SHIM_OBJ:.o=.d) $(PROGRAM_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(GLUE_OBJS:.o=.d)
 
 # Benchmarks (tests/bench/, see BENCHMARKS.md): they print figures and are
 # never part of `make check`. Built into $(BUILD)/bench/.

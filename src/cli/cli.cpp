@@ -18,7 +18,6 @@
 #include "config/config_summary.hpp"
 #include "config/policy_checks.hpp"
 #include "config/socket_spec.hpp"
-#include "milter/daemon.hpp"
 #include "tls/cipher_table.hpp"
 
 namespace tlspolicy {
@@ -43,7 +42,7 @@ std::shared_ptr<const Config> load(const std::string& path, bool host, std::ostr
 
 }  // namespace
 
-int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err, DaemonEntry daemon) {
     CLI::App app{"Enforces and annotates transport security (TLS) on inbound mail, per partner.",
                  "tlspolicy-milter"};
     app.footer("See tlspolicy-milter(8) and tlspolicy-milter.toml(5).");
@@ -137,8 +136,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         err << "tlspolicy-milter: -p '" << socket << "': " << why << "\n";
         return 2;
     }
-    if (!check && !ex->parsed() && !rp->parsed() && !xp->parsed() && !pr->parsed())
-        return milter::run_daemon({config_path, foreground, verbose, socket, user, pidfile});
+    if (!check && !ex->parsed() && !rp->parsed() && !xp->parsed() && !pr->parsed()) {
+        if (!daemon) {
+            err << "tlspolicy-milter: this program was built without the daemon\n";
+            return 2;
+        }
+        return daemon({config_path, foreground, verbose, socket, user, pidfile});
+    }
     auto config = load(config_path, check, err);
     if (!config) return 1;
     if (check) {

@@ -1,7 +1,8 @@
 // Daemon life cycle. libmilter's own signal thread treats SIGHUP like SIGTERM
 // (sendmail libmilter/signal.c) and would stop us on every logrotate; the
-// sigwait() below hides our signals from it so that our thread alone
-// receives them: HUP/USR1 reload, TERM/INT stop (which drains: see stop()).
+// libc shim (libc_shim.cpp) hides our signals from it so that our thread
+// alone receives them: HUP/USR1 reload, TERM/INT stop (which drains: see
+// stop()). Linked into the program with the shim, not into libtlspolicy.a.
 #include "milter/daemon.hpp"
 
 #include <fcntl.h>
@@ -31,38 +32,15 @@
 #include "config/reload_scope.hpp"
 #include "config/socket_spec.hpp"
 #include "milter/callbacks.hpp"
+#include "milter/libc_shim.hpp"
 #include "milter/log.hpp"
 #include "milter/run_files.hpp"
 #include "milter/snapshot.hpp"
-#include "milter/mta_io.hpp"
 #include "stats/stats_file.hpp"
 #include "store/observation_store.hpp"
 #include "tls/sha256.hpp"
 
-// libmilter calls sigwait() in its signal thread with {HUP, TERM, INT}. This
-// definition in our executable takes precedence over libc's (the dynamic
-// linker searches the executable first) and removes the signals we handle
-// ourselves, so libmilter's thread waits for none of them. We call
-// sigwaitinfo(), not sigwait(), so this never applies to our own thread.
-extern "C" int sigwait(const sigset_t* set, int* sig) {
-    sigset_t rest = *set;
-    for (int s : {SIGHUP, SIGUSR1, SIGTERM, SIGINT}) sigdelset(&rest, s);
-    for (;;) {
-        int got = sigwaitinfo(&rest, nullptr);
-        if (got >= 0) {
-            *sig = got;
-            return 0;
-        }
-        if (errno != EINTR) return errno;
-    }
-}
-
 namespace tlspolicy::milter {
-
-Snapshot& running_config() {
-    static Snapshot s;
-    return s;
-}
 
 namespace {
 
@@ -71,7 +49,7 @@ ObservationStore* g_store = nullptr;
 
 std::string describe(const Config& c) {
     const Policy& p = *c.policy;
-    return "policy " + c.path + ": mode " + std::string(mode_name(p.mode)) + ", " +
+    return "policy " + c.path + ": mode " + std::string(word(p.mode)) + ", " +
            std::to_string(p.partners.size()) + " partner rules, " + std::to_string(p.recipients.size()) +
            " recipient rules";
 }
@@ -165,36 +143,15 @@ std::atomic<bool> g_listener_closed{false};
 pthread_t g_main_thread;
 int g_listen_fd = -1;  // libmilter's listening descriptor
 
-void remember_listener() {
-    for (int fd = 0; fd < 1024; ++fd) {
-        int listening = 0;
-        socklen_t len = sizeof listening;
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening) {
-            g_listen_fd = fd;
-            return;
-        }
-    }
-}
-
 extern "C" void interrupt_poll(int) {}
 
 void kick_listener() { pthread_kill(g_main_thread, SIGUSR2); }
 
-// Step 1. The decoy is a non-blocking unix socket listening on an abstract
-// address of its own: the poll never wakes for it, and an accept() after an
-// interrupted poll fails with EAGAIN, which libmilter retries silently. The
-// old socket closes once no poll holds it; from then on connections to it
-// are refused.
+// Step 1 (the decoy: libc_shim.cpp).
 void stop_accepting(const StopInfo& how) {
-    int decoy = g_listen_fd < 0 ? -1 : socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_un autobind{};
-    autobind.sun_family = AF_UNIX;
-    if (decoy < 0 || bind(decoy, reinterpret_cast<sockaddr*>(&autobind), sizeof(sa_family_t)) != 0 ||
-        listen(decoy, 1) != 0 || dup2(decoy, g_listen_fd) < 0) {
-        log::warning(std::string("cannot close the listening socket early: ") + std::strerror(errno) +
-                     "; new connections are accepted until libmilter stops");
-    }
-    if (decoy >= 0) close(decoy);
+    if (std::string why = libc_shim::swap_listener_for_decoy(g_listen_fd); !why.empty())
+        log::warning("cannot close the listening socket early: " + why + "; new connections are accepted until "
+                     "libmilter stops");
     kick_listener();
     remove_socket(how);
 }
@@ -345,7 +302,7 @@ int run_daemon(const DaemonOptions& options) {
                        (errno ? std::strerror(errno) : "libmilter refused it (its reason is in the mail log)"));
         return 1;
     }
-    remember_listener();
+    g_listen_fd = libc_shim::find_listener();
     StopInfo how{pidfile, path, 0, std::min(ms.timeout, 10)};
     if (struct stat st {}; !path.empty() && lstat(path.c_str(), &st) == 0) how.socket_inode = st.st_ino;
     if (!path.empty()) set_socket_access(path, ms.socket_mode, user);
@@ -399,7 +356,7 @@ int run_daemon(const DaemonOptions& options) {
     std::thread(signal_loop, o.config_path, how).detach();
     std::thread(stats_loop).detach();
 
-    tune_mta_connections();  // read-ahead on every MTA connection, no delayed ACKs on TCP; see mta_io.cpp
+    libc_shim::install();  // read-ahead, no delayed ACKs on TCP, SIGHUP kept from libmilter: see libc_shim.cpp
     log::info("starting on " + socket + ", " + describe(*r.config));
     int rc = smfi_main();  // returns when stopped, or when libmilter fails
     g_listener_closed = true;

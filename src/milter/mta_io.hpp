@@ -1,17 +1,12 @@
-// I/O on the connections libmilter accepts from the MTA: fewer system calls
-// per milter command, and over TCP no delayed-ACK waits (see the .cpp for
-// why, and how it reaches sockets libmilter owns).
+// The pure parts of the I/O on the connections libmilter accepts from the
+// MTA: fewer system calls per milter command, and over TCP no delayed-ACK
+// waits. libc_shim.cpp says why, and how it reaches sockets libmilter owns.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 namespace tlspolicy::milter {
-
-// Turns the tuning on for every connection accepted from now on: read-ahead
-// on all of them, TCP_NODELAY and timely ACKs on TCP ones. Call once, before
-// smfi_main, while the process has one thread.
-void tune_mta_connections();
 
 // Bytes read from the kernel beyond what libmilter asked for, handed out to
 // its next reads in order. Pure: the read() wrapper owns one per connection.

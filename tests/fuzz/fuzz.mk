@@ -27,8 +27,9 @@ SRCS_sanitize := src/core/sanitize.cpp src/core/header_stamp.cpp src/core/verdic
 SRCS_authserv := $(SRCS_sanitize:tests/fuzz/fuzz_sanitize.cpp=tests/fuzz/fuzz_authserv.cpp)
 SRCS_address  := $(SRCS_sanitize:tests/fuzz/fuzz_sanitize.cpp=tests/fuzz/fuzz_address.cpp)
 # src/milter/log.cpp is replaced by log_probe.cpp, which checks every line.
-SRCS_milter   := $(POLICY_SRCS) src/stats/metrics.cpp src/milter/callbacks.cpp \
-                 tests/fuzz/log_probe.cpp tests/fuzz/fuzz_milter.cpp
+# The libc shim is linked as in the daemon: libmilter's I/O takes the same path.
+SRCS_milter   := $(POLICY_SRCS) src/stats/metrics.cpp src/milter/callbacks.cpp src/milter/snapshot.cpp \
+                 src/milter/mta_io.cpp src/milter/libc_shim.cpp tests/fuzz/log_probe.cpp tests/fuzz/fuzz_milter.cpp
 
 obj = $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(1))
 BINS := $(TARGETS:%=$(FUZZ_BUILD)/fuzz-%)

@@ -31,19 +31,11 @@
 #include "core/sanitize.hpp"
 #include "fuzz_support.hpp"
 #include "milter/callbacks.hpp"
+#include "milter/libc_shim.hpp"
 #include "milter/snapshot.hpp"
 
 using namespace tlspolicy;
 using tlspolicy::fuzz::require;
-
-// What daemon.cpp provides in the real program (not linked here: its
-// sigwait() override and life cycle do not belong in a fuzzer).
-namespace tlspolicy::milter {
-Snapshot& running_config() {
-    static Snapshot s;
-    return s;
-}
-}  // namespace tlspolicy::milter
 
 namespace {
 
@@ -185,6 +177,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         std::abort();
     }
     std::atexit(remove_socket);
+    // libmilter's reads, polls and writes go through the daemon's libc shim,
+    // as in production (read-ahead on every connection it accepts).
+    milter::libc_shim::install();
     std::thread([] { smfi_main(); }).detach();
     return 0;
 }

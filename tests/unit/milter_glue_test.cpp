@@ -2,7 +2,9 @@
 // this process on a private unix socket, driven with the milter protocol as
 // an MTA sends it (as tests/fuzz/fuzz_milter.cpp does): what reaches the
 // observation sink, with which stage and host, and how often. The daemon's
-// I/O tuning (src/milter/mta_io.cpp: read-ahead) is on, as in the daemon.
+// I/O tuning (src/milter/libc_shim.cpp: read-ahead) is on, as in the daemon;
+// this file is built into a test program of its own (glue_tests), the only
+// one besides the daemon that links the shim.
 #include <gtest/gtest.h>
 #include <libmilter/mfapi.h>
 #include <poll.h>
@@ -22,7 +24,7 @@
 
 #include "config/config.hpp"
 #include "milter/callbacks.hpp"
-#include "milter/mta_io.hpp"
+#include "milter/libc_shim.hpp"
 #include "milter/snapshot.hpp"
 
 namespace tlspolicy {
@@ -90,7 +92,7 @@ struct Glue : ::testing::Test {
         });
         socket_path = "/tmp/tlspolicy-unit-glue." + std::to_string(getpid()) + ".sock";
         std::string spec = "unix:" + socket_path;
-        milter::tune_mta_connections();
+        milter::libc_shim::install();
         ASSERT_TRUE(milter::register_filter());
         ASSERT_EQ(smfi_setconn(spec.data()), MI_SUCCESS);
         ASSERT_EQ(smfi_opensocket(true), MI_SUCCESS);

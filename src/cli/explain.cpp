@@ -52,14 +52,14 @@ void print_verdict(const Verdict& v, const SessionFacts& s, std::ostream& out) {
     for (const RuleOutcome& o : v.rules) {
         const Rule& r = *o.rule;
         out << "  rule " << r.name << " (" << kind_name(r.kind) << ", line " << r.line << ", action "
-            << action_name(r.action) << ")";
+            << word(r.action) << ")";
         if (o.matched_by.empty()) {
             out << ": no partner rule matched\n";
         } else {
             out << " matched by";
             const char* sep = " ";
             for (const Match& m : o.matched_by) {
-                out << sep << selector_name(m.selector) << " " << selector_entry(r, m);
+                out << sep << word(m.selector) << " " << selector_entry(r, m);
                 sep = ", ";
             }
             out << "\n";
@@ -69,14 +69,14 @@ void print_verdict(const Verdict& v, const SessionFacts& s, std::ostream& out) {
             std::string wanted = wanted_text(r, c.check);
             if (c.check == Check::Ciphers) wanted += list_note(r.req.ciphers);
             if (c.check == Check::Ciphersuites) wanted += list_note(r.req.ciphersuites);
-            out << "    " << (c.passed ? "pass" : "FAIL") << "  " << check_name(c.check) << ": want " << wanted
+            out << "    " << (c.passed ? "pass" : "FAIL") << "  " << word(c.check) << ": want " << wanted
                 << ", got " << got_text(s.tls, c.check) << "\n";
         }
     }
-    out << "  result " << result_name(v.result);
-    if (v.failed_action) out << ", action " << action_name(*v.failed_action);
-    out << " -> " << decision_name(v.decision);
-    if (v.monitored()) out << " (monitor mode: would " << decision_name(v.enforced) << ")";
+    out << "  result " << word(v.result);
+    if (v.failed_action) out << ", action " << word(*v.failed_action);
+    out << " -> " << word(v.decision);
+    if (v.monitored()) out << " (monitor mode: would " << word(v.enforced) << ")";
     out << "\n";
     if (v.reply) out << "  " << (v.monitored() ? "reply in enforce mode: " : "reply: ") << v.reply->line() << "\n";
 }
@@ -105,13 +105,13 @@ int explain(const Config& config, const ExplainRequest& req, std::ostream& out, 
     TlsFacts tls = make_tls_facts(req.tls_version, req.cipher, bits, "", info);
     if (tls.encrypted()) {
         for (CertStatus st : {CertStatus::None, CertStatus::Unverified, CertStatus::Verified, CertStatus::Unknown})
-            if (cert_status_name(st) == req.client_cert) tls.cert.status = st;
+            if (word(st) == req.client_cert) tls.cert.status = st;
         tls.cert.subject_cn = sanitize_text(req.cert_subject, kMaxToken);
         tls.cert.issuer_cn = sanitize_text(req.cert_issuer, kMaxToken);
     }
     SessionFacts s = make_session(req.client, req.hostname, std::move(tls));
 
-    out << "policy " << config.path << " (mode " << mode_name(policy.mode) << ")\n";
+    out << "policy " << config.path << " (mode " << word(policy.mode) << ")\n";
     out << "session: client " << (s.client_text.empty() ? "unknown" : s.client_text) << ", hostname "
         << (s.hostname.empty() ? "unknown" : s.hostname) << ", ";
     if (!s.tls.encrypted()) {
@@ -125,7 +125,7 @@ int explain(const Config& config, const ExplainRequest& req, std::ostream& out, 
             out << (info.aead ? ", AEAD" : ", not AEAD") << (info.forward_secrecy ? ", forward secrecy" : ", no forward secrecy");
         out << "\n";
         if (s.tls.cert.status != CertStatus::None || !s.tls.cert.subject_cn.empty())
-            out << "client certificate: " << cert_status_name(s.tls.cert.status) << ", subject CN "
+            out << "client certificate: " << word(s.tls.cert.status) << ", subject CN "
                 << (s.tls.cert.subject_cn.empty() ? "(none)" : s.tls.cert.subject_cn) << ", issuer CN "
                 << (s.tls.cert.issuer_cn.empty() ? "(none)" : s.tls.cert.issuer_cn) << "\n";
     }

@@ -80,7 +80,7 @@ std::string judged(const Rule& rule, const TlsFacts& facts, const std::vector<Ch
     for (const CheckResult& c : checks) {
         if (is_cert_check(c.check) || c.passed) continue;
         pass = false;
-        s += (s.empty() ? "" : "; ") + std::string(check_name(c.check)) + " wants " + wanted_text(rule, c.check) +
+        s += (s.empty() ? "" : "; ") + std::string(word(c.check)) + " wants " + wanted_text(rule, c.check) +
              ", got " + got_text(facts, c.check);
     }
     return pass ? "meets the requirements" : s;

@@ -92,7 +92,7 @@ void set_socket(KeyTarget& to, const KeyDecl& k, const Node& v) {
 }
 
 void set_mode(KeyTarget& to, const KeyDecl& k, const Node& v) {
-    if (auto m = parse_mode(v.text)) to.policy().mode = *m;
+    if (auto m = from_word<Mode>(v.text)) to.policy().mode = *m;
     else to.bad_choice(k, v, k.choices);
 }
 
@@ -143,7 +143,7 @@ void set_observation_host(KeyTarget& to, const KeyDecl& k, const Node& v) {
     else to.error(v.pos, named(k, v) + " may only contain letters, digits, '.', '-' and '_'");
 }
 
-std::string show_mode(const Config& c) { return std::string(mode_name(c.policy->mode)); }
+std::string show_mode(const Config& c) { return std::string(word(c.policy->mode)); }
 
 std::string show_socket_mode(const Config& c) {
     std::string digits;
@@ -251,7 +251,7 @@ void set_cert_issuers(KeyTarget& to, const KeyDecl& k, const Node& v) {
 }
 
 void set_action(KeyTarget& to, const KeyDecl& k, const Node& v) {
-    if (auto action = parse_action(v.text)) to.rule().rule.action = *action;
+    if (auto action = from_word<Action>(v.text)) to.rule().rule.action = *action;
     else to.bad_choice(k, v, k.choices);
 }
 
@@ -286,7 +286,7 @@ std::string show_cert_subjects(const Rule& r) {
     return toml_list(names);
 }
 std::string show_cert_issuers(const Rule& r) { return toml_list(r.req.cert_issuers); }
-std::string show_action(const Rule& r) { return toml_string(action_name(r.action)); }
+std::string show_action(const Rule& r) { return toml_string(word(r.action)); }
 std::string show_reply(const Rule& r) { return r.reply.empty() ? "" : toml_string(r.reply); }
 
 }  // namespace tlspolicy::key_handlers

@@ -25,16 +25,6 @@ std::string clean(std::string_view cn) { return cn.empty() ? std::string() : san
 
 }  // namespace
 
-std::string_view cert_status_name(CertStatus s) {
-    switch (s) {
-        case CertStatus::None: return "none";
-        case CertStatus::Unverified: return "unverified";
-        case CertStatus::Verified: return "verified";
-        case CertStatus::Unknown: return "unknown";
-    }
-    return "?";
-}
-
 std::string xtext_decode(std::string_view s) {
     std::string out;
     out.reserve(s.size());

@@ -6,7 +6,10 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
+
+#include "core/words.hpp"
 
 namespace tlspolicy {
 
@@ -17,7 +20,11 @@ enum class CertStatus : std::uint8_t {
     Unknown,     // no verified certificate; the MTA does not say whether one came (Postfix)
 };
 
-std::string_view cert_status_name(CertStatus s);  // "none", "unverified", "verified", "unknown"
+inline constexpr Word<CertStatus> kCertStatusWords[] = {{CertStatus::None, "none"},
+                                                        {CertStatus::Unverified, "unverified"},
+                                                        {CertStatus::Verified, "verified"},
+                                                        {CertStatus::Unknown, "unknown"}};
+constexpr std::span<const Word<CertStatus>> words(CertStatus) { return kCertStatusWords; }
 
 struct ClientCert {
     CertStatus status = CertStatus::None;

@@ -48,7 +48,7 @@ std::string header_value(std::string_view authserv_id, const TlsFacts& tls, cons
         out += "none cipher=none bits=0/0";
     }
     out += "; policy=" + rule_names(m.rules) + " result=";
-    out += result_name(m.result);
+    out += word(m.result);
     return out;
 }
 

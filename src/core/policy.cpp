@@ -6,28 +6,6 @@
 
 namespace tlspolicy {
 
-std::string_view action_name(Action a) {
-    switch (a) {
-        case Action::Annotate: return "annotate";
-        case Action::Tempfail: return "tempfail";
-        case Action::Reject: return "reject";
-    }
-    return "?";
-}
-
-std::optional<Action> parse_action(std::string_view text) {
-    for (Action a : {Action::Annotate, Action::Tempfail, Action::Reject})
-        if (action_name(a) == text) return a;
-    return std::nullopt;
-}
-
-std::string_view mode_name(Mode m) { return m == Mode::Monitor ? "monitor" : "enforce"; }
-
-std::optional<Mode> parse_mode(std::string_view text) {
-    for (Mode m : {Mode::Enforce, Mode::Monitor})
-        if (mode_name(m) == text) return m;
-    return std::nullopt;
-}
 
 void Policy::build_indexes() {
     client_index_ = {};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,18 +15,24 @@
 #include "core/profile.hpp"
 #include "core/selector_index.hpp"
 #include "core/tls_version.hpp"
+#include "core/words.hpp"
 
 namespace tlspolicy {
 
 // Ordered by severity: when several rules fail, the highest wins.
 enum class Action : std::uint8_t { Annotate, Tempfail, Reject };
-enum class Mode : std::uint8_t { Enforce, Monitor };
-enum class RuleKind : std::uint8_t { Defaults, Partner, Recipient };
+inline constexpr Word<Action> kActionWords[] = {
+    {Action::Annotate, "annotate"}, {Action::Tempfail, "tempfail"}, {Action::Reject, "reject"}};
+constexpr std::span<const Word<Action>> words(Action) { return kActionWords; }
 
-std::string_view action_name(Action a);  // "annotate", "tempfail", "reject"
-std::optional<Action> parse_action(std::string_view text);
-std::string_view mode_name(Mode m);
-std::optional<Mode> parse_mode(std::string_view text);
+enum class Mode : std::uint8_t { Enforce, Monitor };
+inline constexpr Word<Mode> kModeWords[] = {{Mode::Enforce, "enforce"}, {Mode::Monitor, "monitor"}};
+constexpr std::span<const Word<Mode>> words(Mode) { return kModeWords; }
+
+enum class RuleKind : std::uint8_t { Defaults, Partner, Recipient };
+inline constexpr Word<RuleKind> kRuleKindWords[] = {
+    {RuleKind::Defaults, "defaults"}, {RuleKind::Partner, "partner"}, {RuleKind::Recipient, "recipient"}};
+constexpr std::span<const Word<RuleKind>> words(RuleKind) { return kRuleKindWords; }
 
 // What a rule demands of a session. The cipher requirements apply to TLS
 // sessions only; require_tls decides plaintext. A client certificate

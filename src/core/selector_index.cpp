@@ -6,16 +6,6 @@
 
 namespace tlspolicy {
 
-std::string_view selector_name(Selector s) {
-    switch (s) {
-        case Selector::Client: return "client";
-        case Selector::Hostname: return "hostname";
-        case Selector::Sender: return "sender";
-        case Selector::Recipient: return "recipient";
-    }
-    return "?";
-}
-
 void HitChains::append(Slot& slot, IndexHit hit) {
     const auto at = static_cast<std::uint32_t>(more_.size());
     more_.push_back({hit, kNone});

@@ -7,6 +7,7 @@
 // finds nothing, the common case, usually touches one cache line.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,11 +15,16 @@
 #include "core/address.hpp"
 #include "core/ip_address.hpp"
 #include "core/text.hpp"
+#include "core/words.hpp"
 
 namespace tlspolicy {
 
 enum class Selector : std::uint8_t { Client, Hostname, Sender, Recipient };
-std::string_view selector_name(Selector s);  // "client", "hostname", "sender", "recipient"
+inline constexpr Word<Selector> kSelectorWords[] = {{Selector::Client, "client"},
+                                                    {Selector::Hostname, "hostname"},
+                                                    {Selector::Sender, "sender"},
+                                                    {Selector::Recipient, "recipient"}};
+constexpr std::span<const Word<Selector>> words(Selector) { return kSelectorWords; }
 
 // Rule `rule` was selected by entry number `entry` of its `selector` list.
 struct Match {

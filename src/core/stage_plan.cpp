@@ -1,6 +1,7 @@
 // Stage planning (see stage_plan.hpp).
 #include "core/stage_plan.hpp"
 
+#include <initializer_list>
 #include <string>
 
 namespace tlspolicy {
@@ -26,16 +27,37 @@ StagePlan plan_stages(const Policy& policy, bool strip_forged) {
     return plan;
 }
 
+namespace {
+
+std::string join(std::initializer_list<Macro> macros) {
+    std::string out;
+    for (Macro m : macros) (out.empty() ? out : out += ' ') += word(m);
+    return out;
+}
+
+}  // namespace
+
+std::string_view session_macros() {
+    static const std::string facts = [] {
+        std::string out;
+        for (const Word<Macro>& w : kMacroWords) {
+            if (w.value == Macro::QueueId) break;  // the session's facts come first
+            (out.empty() ? out : out += ' ') += w.word;
+        }
+        return out;
+    }();
+    return facts;
+}
+
 MacroLists macro_lists(const StagePlan& plan) {
-    static const std::string facts(kSessionMacros);
-    static const std::string mail = facts + " i j {mail_addr}";  // the full list, also for later stages
-    static const std::string eom_short = "i j {mail_addr}";
-    static const std::string eom_full = facts + " " + eom_short;
+    static const std::string ids = join({Macro::QueueId, Macro::Host});
+    static const std::string eom_short = join({Macro::QueueId, Macro::Host, Macro::MailAddr});
+    static const std::string mail = std::string(session_macros()) + " " + eom_short;  // also for later stages
     MacroLists m;
     m.mail = mail;
     // When MAIL FROM is taken, RCPT TO finds the facts in its macros already.
-    if (plan.rcpt) m.rcpt = plan.mail ? std::string_view("i j") : std::string_view(mail);
-    m.eom = plan.mail || plan.rcpt ? eom_short : eom_full;
+    if (plan.rcpt) m.rcpt = plan.mail ? std::string_view(ids) : std::string_view(mail);
+    m.eom = plan.mail || plan.rcpt ? eom_short : mail;  // else the first stage taken
     return m;
 }
 

@@ -2,18 +2,43 @@
 // loaded. Every stage is a round trip Postfix's smtpd waits for, so a stage
 // that cannot change the outcome is not asked for.
 #pragma once
+#include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "core/policy.hpp"
+#include "core/words.hpp"
 
 namespace tlspolicy {
 
-// The session's facts: the milter asks for these macros itself (MAIL FROM's
-// list, and whichever stage decides first), whatever milter_*_macros say.
-// The man page and contrib/postfix-main.cf name each (a docs test checks).
-inline constexpr std::string_view kSessionMacros =
-    "{tls_version} {cipher} {cipher_bits} {alg_bits} {client_addr} {client_name} {client_resolve}"
-    " {verify} {cert_subject} {cert_issuer} {cn_subject} {cn_issuer}";
+// Every macro the glue reads, spelled once: the lists the milter asks the MTA
+// for (macro_lists, below) are made of these words, and the glue reads each
+// macro by its value here, so a macro read is a macro asked for. The words
+// are string literals, so word(m).data() is NUL-terminated for libmilter.
+enum class Macro : std::uint8_t {
+    // The session's facts.
+    Version, Cipher, CipherBits, AlgBits, ClientAddr, ClientName, ClientResolve,
+    Verify, CertSubject, CertIssuer, CnSubject, CnIssuer,
+    // The transaction's.
+    QueueId, Host, MailAddr,
+};
+inline constexpr Word<Macro> kMacroWords[] = {
+    {Macro::Version, "{tls_version}"},   {Macro::Cipher, "{cipher}"},
+    {Macro::CipherBits, "{cipher_bits}"}, {Macro::AlgBits, "{alg_bits}"},
+    {Macro::ClientAddr, "{client_addr}"}, {Macro::ClientName, "{client_name}"},
+    {Macro::ClientResolve, "{client_resolve}"}, {Macro::Verify, "{verify}"},
+    {Macro::CertSubject, "{cert_subject}"}, {Macro::CertIssuer, "{cert_issuer}"},
+    {Macro::CnSubject, "{cn_subject}"},   {Macro::CnIssuer, "{cn_issuer}"},
+    {Macro::QueueId, "i"},                {Macro::Host, "j"},
+    {Macro::MailAddr, "{mail_addr}"},
+};
+constexpr std::span<const Word<Macro>> words(Macro) { return kMacroWords; }
+
+// The session's facts, space-separated: the milter asks for these macros
+// itself (MAIL FROM's list, and whichever stage decides first), whatever
+// milter_*_macros say. The man page and contrib/postfix-main.cf name each (a
+// docs test checks).
+std::string_view session_macros();
 
 struct StagePlan {
     bool mail = false;             // a sender-side rule would refuse: decide at MAIL FROM

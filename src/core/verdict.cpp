@@ -157,40 +157,6 @@ std::vector<CheckResult> judge_requirements(const Requirements& req, const TlsFa
     return out;
 }
 
-std::string_view result_name(Result r) {
-    switch (r) {
-        case Result::None: return "none";
-        case Result::Pass: return "pass";
-        case Result::Fail: return "fail";
-    }
-    return "?";
-}
-
-std::string_view decision_name(Decision d) {
-    switch (d) {
-        case Decision::Accept: return "accept";
-        case Decision::Tempfail: return "tempfail";
-        case Decision::Reject: return "reject";
-    }
-    return "?";
-}
-
-std::string_view check_name(Check check) {
-    switch (check) {
-        case Check::RequireTls: return "require_tls";
-        case Check::MinVersion: return "min_version";
-        case Check::MinCipherBits: return "min_cipher_bits";
-        case Check::Ciphers: return "ciphers";
-        case Check::Ciphersuites: return "ciphersuites";
-        case Check::ProfileVersion: return "profile (version)";
-        case Check::ProfileCiphers: return "profile (cipher)";
-        case Check::ClientCert: return "require_client_cert";
-        case Check::CertSubject: return "cert_subjects";
-        case Check::CertIssuer: return "cert_issuers";
-    }
-    return "?";
-}
-
 std::string wanted_text(const Rule& rule, Check check) {
     const Requirements& q = rule.req;
     switch (check) {

@@ -14,6 +14,7 @@
 #include "core/ip_address.hpp"
 #include "core/policy.hpp"
 #include "core/tls_version.hpp"
+#include "core/words.hpp"
 
 namespace tlspolicy {
 
@@ -48,6 +49,15 @@ enum class Check : std::uint8_t {
     RequireTls, MinVersion, MinCipherBits, Ciphers, Ciphersuites, ProfileVersion, ProfileCiphers,
     ClientCert, CertSubject, CertIssuer,
 };
+// The config key each check tests, as explain and probe name it.
+inline constexpr Word<Check> kCheckWords[] = {
+    {Check::RequireTls, "require_tls"},       {Check::MinVersion, "min_version"},
+    {Check::MinCipherBits, "min_cipher_bits"}, {Check::Ciphers, "ciphers"},
+    {Check::Ciphersuites, "ciphersuites"},     {Check::ProfileVersion, "profile (version)"},
+    {Check::ProfileCiphers, "profile (cipher)"}, {Check::ClientCert, "require_client_cert"},
+    {Check::CertSubject, "cert_subjects"},     {Check::CertIssuer, "cert_issuers"},
+};
+constexpr std::span<const Word<Check>> words(Check) { return kCheckWords; }
 
 struct CheckResult {
     Check check;
@@ -76,11 +86,17 @@ struct RuleOutcome {
 // Where a decision was made: MAIL FROM (the sender side), RCPT TO (one
 // recipient), or end of message (the accepted message as a whole).
 enum class Stage : std::uint8_t { Mail, Rcpt, Message };
-enum class Result : std::uint8_t { None, Pass, Fail };
-enum class Decision : std::uint8_t { Accept, Tempfail, Reject };
+inline constexpr Word<Stage> kStageWords[] = {{Stage::Mail, "mail"}, {Stage::Rcpt, "rcpt"}, {Stage::Message, "message"}};
+constexpr std::span<const Word<Stage>> words(Stage) { return kStageWords; }
 
-std::string_view result_name(Result r);      // "none", "pass", "fail"
-std::string_view decision_name(Decision d);  // "accept", "tempfail", "reject"
+enum class Result : std::uint8_t { None, Pass, Fail };
+inline constexpr Word<Result> kResultWords[] = {{Result::None, "none"}, {Result::Pass, "pass"}, {Result::Fail, "fail"}};
+constexpr std::span<const Word<Result>> words(Result) { return kResultWords; }
+
+enum class Decision : std::uint8_t { Accept, Tempfail, Reject };
+inline constexpr Word<Decision> kDecisionWords[] = {
+    {Decision::Accept, "accept"}, {Decision::Tempfail, "tempfail"}, {Decision::Reject, "reject"}};
+constexpr std::span<const Word<Decision>> words(Decision) { return kDecisionWords; }
 
 struct Reply {
     std::string code;    // "550" / "450"
@@ -116,6 +132,13 @@ std::vector<CheckResult> judge_requirements(const Requirements& req, const TlsFa
 // explain print them: "TLS 1.2 or newer", "TLS 1.0".
 std::string wanted_text(const Rule& rule, Check check);
 std::string got_text(const TlsFacts& tls, Check check);
-std::string_view check_name(Check check);  // "require_tls", "min_version", ... (the config key)
+
+// Transitional (removed once src/store and src/report are in their rooms):
+// the old per-enum names. New code says word() and from_word().
+inline std::string_view result_name(Result r) { return word(r); }
+inline std::string_view decision_name(Decision d) { return word(d); }
+inline std::string_view mode_name(Mode m) { return word(m); }
+inline std::optional<Mode> parse_mode(std::string_view t) { return from_word<Mode>(t); }
+inline std::string_view cert_status_name(CertStatus s) { return word(s); }
 
 }  // namespace tlspolicy

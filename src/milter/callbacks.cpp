@@ -51,27 +51,28 @@ struct Connection {
     ~Connection() { --g_active; }
 };
 
-std::string_view macro(SMFICTX* ctx, const char* name) {
-    const char* v = smfi_getsymval(ctx, const_cast<char*>(name));
+// Only the macros of stage_plan.hpp's table, which the milter asks for.
+std::string_view macro(SMFICTX* ctx, Macro m) {
+    const char* v = smfi_getsymval(ctx, const_cast<char*>(word(m).data()));
     return v ? std::string_view(v) : std::string_view{};
 }
 
 SessionFacts session_facts(SMFICTX* ctx) {
-    std::string_view cipher = macro(ctx, "{cipher}");
-    TlsFacts tls = make_tls_facts(macro(ctx, "{tls_version}"), cipher, macro(ctx, "{cipher_bits}"),
-                                  macro(ctx, "{alg_bits}"), cipher_table::lookup(cipher));
+    std::string_view cipher = macro(ctx, Macro::Cipher);
+    TlsFacts tls = make_tls_facts(macro(ctx, Macro::Version), cipher, macro(ctx, Macro::CipherBits),
+                                  macro(ctx, Macro::AlgBits), cipher_table::lookup(cipher));
     if (tls.encrypted())
-        tls.cert = make_client_cert(macro(ctx, "{verify}"), macro(ctx, "{cert_subject}"), macro(ctx, "{cert_issuer}"),
-                                    macro(ctx, "{cn_subject}"), macro(ctx, "{cn_issuer}"));
-    std::string_view hostname = verified_client_name(macro(ctx, "{client_name}"), macro(ctx, "{client_resolve}"));
-    return make_session(macro(ctx, "{client_addr}"), hostname, std::move(tls));
+        tls.cert = make_client_cert(macro(ctx, Macro::Verify), macro(ctx, Macro::CertSubject), macro(ctx, Macro::CertIssuer),
+                                    macro(ctx, Macro::CnSubject), macro(ctx, Macro::CnIssuer));
+    std::string_view hostname = verified_client_name(macro(ctx, Macro::ClientName), macro(ctx, Macro::ClientResolve));
+    return make_session(macro(ctx, Macro::ClientAddr), hostname, std::move(tls));
 }
 
 // The transaction, begun from the macros when MAIL FROM was not taken: the
 // session's facts and {mail_addr} are in the list of the first stage that is.
 Transaction& transaction(SMFICTX* ctx, const Connection& c, Message& m) {
     if (!m.txn.begun())
-        m.txn.begin(*c.config->policy, session_facts(ctx), normalize_address(macro(ctx, "{mail_addr}")));
+        m.txn.begin(*c.config->policy, session_facts(ctx), normalize_address(macro(ctx, Macro::MailAddr)));
     return m.txn;
 }
 
@@ -97,7 +98,7 @@ std::string clean(std::string_view mta_text) { return sanitize_text(mta_text, kM
 struct Where {
     SMFICTX* ctx;
     std::string_view queue_id;
-    std::string_view host() const { return macro(ctx, "j"); }
+    std::string_view host() const { return macro(ctx, Macro::Host); }
 };
 
 Observation observation(const Where& at, const SessionFacts& s, std::string_view sender, std::string_view rcpt,
@@ -250,7 +251,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
         const Verdict& v = m.txn.begin(*c->config->policy, session_facts(ctx),
                                        normalize_address(argv && argv[0] ? argv[0] : ""));
         trace(*c, [&] { return "MAIL FROM <" + clean(m.txn.sender()) + ">: " + std::string(action_word(v)); });
-        if (v.decision != Decision::Accept || v.monitored()) record_refusal(m, {ctx, macro(ctx, "i")}, "", v);
+        if (v.decision != Decision::Accept || v.monitored()) record_refusal(m, {ctx, macro(ctx, Macro::QueueId)}, "", v);
         return v.decision == Decision::Accept ? ok : refuse(ctx, v);
     });
 }
@@ -265,7 +266,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
         const Verdict& v = transaction(ctx, *c, m).add_recipient(rcpt);
         trace(*c, [&] { return "RCPT TO <" + clean(rcpt) + ">: " + std::string(action_word(v)); });
         if (v.decision != Decision::Accept || v.monitored()) {
-            record_refusal(m, {ctx, macro(ctx, "i")}, rcpt, v);
+            record_refusal(m, {ctx, macro(ctx, Macro::QueueId)}, rcpt, v);
             if (v.decision != Decision::Accept) return refuse(ctx, v);
         }
         return ok;
@@ -294,9 +295,9 @@ sfsistat on_eom(SMFICTX* ctx) {
         Message& m = c->msg;
         const Config& cfg = *c->config;
         const Transaction& t = transaction(ctx, *c, m);
-        const std::string_view authserv = choose_authserv_id(cfg.header.authserv_id, macro(ctx, "j"));
+        const std::string_view authserv = choose_authserv_id(cfg.header.authserv_id, macro(ctx, Macro::Host));
         // From the MTA, and it reaches the log lines below as is: cleaned first.
-        const std::string queue_id = sanitize_text(macro(ctx, "i"), kMaxToken);
+        const std::string queue_id = sanitize_text(macro(ctx, Macro::QueueId), kMaxToken);
 
         // Delete from the highest index down: each deletion renumbers the rest.
         for (auto it = m.candidates.rbegin(); it != m.candidates.rend(); ++it) {
@@ -312,7 +313,7 @@ sfsistat on_eom(SMFICTX* ctx) {
         if (smfi_insheader(ctx, 0, const_cast<char*>(cfg.header.name.c_str()), stamp.header.data()) != MI_SUCCESS)
             log::error(std::string(queue_id) + ": could not add the " + cfg.header.name + " header");
         trace(*c, [&] {
-            return "end of message " + queue_id + ": result " + std::string(result_name(outcome.result)) + ", policy " +
+            return "end of message " + queue_id + ": result " + std::string(word(outcome.result)) + ", policy " +
                    rule_names(outcome.rules);
         });
         const SessionFacts& s = t.session();

@@ -35,12 +35,16 @@ void family(std::string& out, const char* name, const char* type, const char* he
     out += '\n';
 }
 
-// Action words in the order of the counters' second index.
-constexpr std::array<std::string_view, 5> kActionWords{"accept", "tempfail", "reject", "would_tempfail", "would_reject"};
-
+// The counters' second index: accept, tempfail, reject, would_tempfail,
+// would_reject (the log's action words, decision_log.hpp).
 std::size_t action_index(Decision action, Decision would) {
     if (would != Decision::Accept) return would == Decision::Tempfail ? 3 : 4;
     return static_cast<std::size_t>(action);  // Accept, Tempfail, Reject
+}
+
+std::string_view action_label(std::size_t index) {
+    if (index >= 3) return action_word(Decision::Accept, index == 3 ? Decision::Tempfail : Decision::Reject);
+    return action_word(static_cast<Decision>(index), Decision::Accept);
 }
 
 std::string_view version_label(TlsVersion v) { return v == TlsVersion::None ? "none" : header_name(v); }
@@ -85,9 +89,9 @@ std::string Metrics::render() const {
         for (std::size_t a = 0; a < kActions; ++a)
             for (std::size_t r = 0; r < 3; ++r)
                 if (const std::uint64_t n = decisions_[stage][a][r].load())
-                    out += std::string("tlspolicy_milter_decisions_total{stage=\"") + (stage ? "rcpt" : "mail") +
-                           "\",action=\"" + std::string(kActionWords[a]) + "\",result=\"" +
-                           std::string(result_name(static_cast<Result>(r))) + "\"} " + std::to_string(n) + "\n";
+                    out += std::string("tlspolicy_milter_decisions_total{stage=\"") + std::string(word(stage ? Stage::Rcpt : Stage::Mail)) +
+                           "\",action=\"" + std::string(action_label(a)) + "\",result=\"" +
+                           std::string(word(static_cast<Result>(r))) + "\"} " + std::to_string(n) + "\n";
     family(out, "tlspolicy_milter_tls_version_total", "counter", "Decisions by the session's TLS version.");
     for (std::size_t v = 0; v < kVersions; ++v)
         if (const std::uint64_t n = versions_[v].load())
@@ -103,7 +107,7 @@ std::string Metrics::render() const {
             for (std::size_t r = 0; r < 3; ++r)
                 if (by_result[r])
                     out += "tlspolicy_milter_rule_total{rule=\"" + label(rule) + "\",result=\"" +
-                           std::string(result_name(static_cast<Result>(r))) + "\"} " + std::to_string(by_result[r]) + "\n";
+                           std::string(word(static_cast<Result>(r))) + "\"} " + std::to_string(by_result[r]) + "\n";
     }
     family(out, "tlspolicy_milter_reloads_total", "counter", "Successful policy reloads.");
     out += "tlspolicy_milter_reloads_total " + std::to_string(reloads_.load()) + "\n";

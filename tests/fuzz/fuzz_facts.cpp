@@ -172,7 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(header.size() <= 2 * kMaxToken + 4096, "header value unbounded", header);
         require(claims_authserv_id(header, cfg->header.authserv_id), "our header does not carry our id", header);
         MessageOutcome m = summarize(sv, accepted);
-        require(header.ends_with("; policy=" + rule_names(m.rules) + " result=" + std::string(result_name(m.result))),
+        require(header.ends_with("; policy=" + rule_names(m.rules) + " result=" + std::string(word(m.result))),
                 "header does not end with the outcome", header);
         require_printable(message_log_line("4Xyz1", s, sender, rcpts, m), "message log line");
     }

@@ -36,7 +36,7 @@ TEST(ClientCertFacts, FromEachMtasMacros) {
     };
     for (const auto& c : cases) {
         ClientCert got = make_client_cert(c.verify, c.cert_subject, c.cert_issuer, c.cn_subject, c.cn_issuer);
-        EXPECT_EQ(cert_status_name(got.status), cert_status_name(c.want_status)) << c.name;
+        EXPECT_EQ(word(got.status), word(c.want_status)) << c.name;
         EXPECT_EQ(got.subject_cn, c.want_subject) << c.name;
         EXPECT_EQ(got.issuer_cn, c.want_issuer) << c.name;
     }
@@ -103,7 +103,7 @@ TEST(ClientCertDecision, Table) {
         if (c.tls) tls.cert = c.cert;
         SessionFacts s = make_session("192.0.2.1", "", tls);
         Verdict v = c.rcpt ? decide_recipient(cert_policy(), s, c.rcpt) : decide_sender(cert_policy(), s, c.sender);
-        EXPECT_EQ(result_name(v.result), c.want_result) << c.name;
+        EXPECT_EQ(word(v.result), c.want_result) << c.name;
         EXPECT_EQ(v.reply ? v.reply->line() : "", c.want_reply) << c.name;
     }
 }

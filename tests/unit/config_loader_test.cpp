@@ -588,7 +588,9 @@ TEST(ConfigSchema, EveryKeyAppliesEverySettingShowsRulesReloadLive) {
         EXPECT_NE(k.apply, nullptr) << k.key << ": no apply function";
         const bool setting = k.role == KeyRole::Setting;
         EXPECT_EQ(setting, k.show_setting != nullptr) << k.key << ": a setting shows itself in --check, a rule key does not";
-        if (!setting) EXPECT_EQ(k.reload, Reload::Live) << k.key << ": a reload swaps the whole policy";
+        if (!setting) {
+            EXPECT_EQ(k.reload, Reload::Live) << k.key << ": a reload swaps the whole policy";
+        }
     }
 }
 
@@ -616,18 +618,18 @@ TEST(ConfigSchema, ChoicesMatchWhatTheCoreAccepts) {
     EXPECT_EQ(got, want) << "schema.cpp kProfiles and all_profiles() differ";
     for (std::string_view v : find_key(Section::Defaults, "min_version")->choices)
         EXPECT_TRUE(parse_config_version(v)) << v;
-    for (std::string_view a : find_key(Section::Defaults, "action")->choices) EXPECT_TRUE(parse_action(a)) << a;
-    for (std::string_view m : find_key(Section::Milter, "mode")->choices) EXPECT_TRUE(parse_mode(m)) << m;
+    for (std::string_view a : find_key(Section::Defaults, "action")->choices) EXPECT_TRUE(from_word<Action>(a)) << a;
+    for (std::string_view m : find_key(Section::Milter, "mode")->choices) EXPECT_TRUE(from_word<Mode>(m)) << m;
 }
 
-// explain names each failed check by its key (check_name in src/core, which
+// explain names each failed check by its key (kCheckWords in src/core, which
 // may not see the schema): each name is a requirement the schema declares.
 TEST(ConfigSchema, CheckNamesAreRequirementKeys) {
-    for (int i = 0; i <= static_cast<int>(Check::CertIssuer); ++i) {
-        const std::string_view name = check_name(static_cast<Check>(i));
+    for (const Word<Check>& w : kCheckWords) {
+        const std::string_view name = w.word;
         const std::string_view key = name.substr(0, name.find(' '));  // "profile (version)" -> profile
         const KeyDecl* k = find_key(Section::Defaults, key);
-        ASSERT_NE(k, nullptr) << "check_name gives '" << name << "', not a key of [defaults]";
+        ASSERT_NE(k, nullptr) << "kCheckWords says '" << name << "', not a key of [defaults]";
         EXPECT_NE(k->role, KeyRole::Outcome) << name;
     }
 }

@@ -647,7 +647,7 @@ std::string man_sendmail_filter_line() {
 TEST(DocsMacros, ManPageAndPostfixSampleNameEveryMacroTheMilterAsksFor) {
     const std::string page = read_file(source_dir() / kDaemonPage);
     const std::string cf = read_file(source_dir() / "contrib/postfix-main.cf");
-    std::istringstream words{std::string(kSessionMacros)};
+    std::istringstream words{std::string(session_macros())};
     int n = 0;
     for (std::string macro; words >> macro; ++n) {
         const std::string roff = "\\%" + macro;  // how the page escapes a word it must not hyphenate

@@ -185,8 +185,8 @@ TEST(ReportVersions, SpansPerHostMergedPerFileAndMode) {
         auto got = report_tally::version_spans(c.versions, S, U);
         ASSERT_EQ(got.size(), c.want.size()) << c.name;
         for (std::size_t i = 0; i < got.size(); ++i) {
-            EXPECT_EQ(got[i].sha256.substr(0, 1) + " " + std::string(mode_name(got[i].mode)),
-                      c.want[i].sha256.substr(0, 1) + " " + std::string(mode_name(c.want[i].mode)))
+            EXPECT_EQ(got[i].sha256.substr(0, 1) + " " + std::string(word(got[i].mode)),
+                      c.want[i].sha256.substr(0, 1) + " " + std::string(word(c.want[i].mode)))
                 << c.name << " #" << i;
             EXPECT_EQ(std::tie(got[i].from, got[i].until, got[i].current, got[i].hosts),
                       std::tie(c.want[i].from, c.want[i].until, c.want[i].current, c.want[i].hosts))

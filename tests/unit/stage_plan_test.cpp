@@ -54,7 +54,10 @@ TEST(StagePlan, FromPolicy) {
 
 // The macro lists asked for with smfi_setsymlist: what each stage needs.
 TEST(StagePlan, MacroLists) {
-    const std::string facts(kSessionMacros);
+    const std::string facts =
+        "{tls_version} {cipher} {cipher_bits} {alg_bits} {client_addr} {client_name} {client_resolve}"
+        " {verify} {cert_subject} {cert_issuer} {cn_subject} {cn_issuer}";
+    EXPECT_EQ(session_macros(), facts);
     const std::string full = facts + " i j {mail_addr}";
     struct MacroCase {
         const char* name;
@@ -101,6 +104,20 @@ TEST(StagePlan, DecidingStagesAskForHostAndQueueId) {
                 EXPECT_NE(padded.find(" i "), std::string::npos) << "mail=" << mail << " rcpt=" << rcpt << ": " << l;
             }
         }
+}
+
+// The glue reads macros by their Macro value only (callbacks.cpp's macro()),
+// so each one must be in the list the milter asks for at MAIL FROM, which is
+// also what the first stage taken asks for when MAIL FROM is not.
+TEST(StagePlan, EveryMacroTheGlueReadsIsAskedFor) {
+    for (bool mail : {false, true}) {
+        StagePlan p;
+        p.mail = mail;
+        const std::string asked = " " + std::string(mail ? macro_lists(p).mail : macro_lists(p).eom) + " ";
+        for (const Word<Macro>& w : kMacroWords)
+            EXPECT_NE(asked.find(" " + std::string(w.word) + " "), std::string::npos)
+                << w.word << " is read but not asked for (mail=" << mail << "): " << asked;
+    }
 }
 
 TEST(StagePlan, ClientNameCountsOnlyWhenResolved) {

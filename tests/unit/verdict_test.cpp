@@ -218,8 +218,8 @@ TEST_P(PolicyCase, Decides) {
     std::string sender = normalize_address(c.sender);
     Verdict v = c.rcpt ? decide_recipient(policy, s, normalize_address(c.rcpt)) : decide_sender(policy, s, sender);
     EXPECT_EQ(rule_names(v), c.want_rules) << "rules: got " << rule_names(v) << ", want " << c.want_rules;
-    EXPECT_EQ(result_name(v.result), c.want_result);
-    EXPECT_EQ(decision_name(v.decision), c.want_decision);
+    EXPECT_EQ(word(v.result), c.want_result);
+    EXPECT_EQ(word(v.decision), c.want_decision);
     EXPECT_EQ(v.reply ? v.reply->line() : "", c.want_reply);
     if (c.mode == Mode::Monitor) {
         EXPECT_EQ(v.monitored(), v.reply.has_value()) << "monitor mode must flag what it let through";

@@ -1,6 +1,7 @@
 # tlspolicy-milter — the entry point.
 #   make            build build/tlspolicy-milter
-#   make check      install what is missing (Debian, as root), build, run every test
+#   make check      install what is missing (Debian, as root: contrib/install-deps
+#                   says what first; NO_INSTALL=1 installs nothing), build, run every test
 #   make run-pg     the PostgreSQL store tests against a private server (tests/e2e/pg_fixture.py)
 #   make check-asan the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make demo       Postfix on loopback with the milter: real verdicts and headers
@@ -23,7 +24,7 @@ ifeq ($(SAN),1)
 # -O1, as the sanitizers' docs advise: good stacks, and a faster build for CI.
 SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
-ALL_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) $(SANFLAGS) -Isrc \
+ALL_CXXFLAGS = -std=c++20 $(WARN) $(CPPFLAGS) $(CXXFLAGS) $(SANFLAGS) -Isrc \
                -DTLSPOLICY_VERSION='"$(PACKAGE_VERSION)"' \
                -DTLSPOLICY_SYSCONFDIR='"$(sysconfdir)"'
 LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3 $(PQ_LIBS)
@@ -142,7 +143,7 @@ distclean: clean
 # Benchmarks (tests/bench/, see BENCHMARKS.md): they print figures and are
 # never part of `make check`. Built into $(BUILD)/bench/.
 BENCH_DIR := $(BUILD)/bench
-BENCH_CXXFLAGS = -std=c++20 $(WARN) $(CXXFLAGS) -O2 -Isrc
+BENCH_CXXFLAGS = -std=c++20 $(WARN) $(CPPFLAGS) $(CXXFLAGS) -O2 -Isrc
 .PHONY: bench-tools bench-protocol bench-scale bench-store soak
 
 $(BENCH_DIR)/milter_driver: tests/bench/milter_driver.cpp $(CONFIG_MK)
@@ -276,7 +277,7 @@ fuzz-short: fuzz
 # tests/bench/postal/, BENCHMARKS.md). Under the benchmark lock, so that no
 # other measurement runs at the same time.
 bench-postfix: $(BIN) $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter
-	@test -x /usr/sbin/postal || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postal
+	contrib/install-deps bench
 	BUILD=$(BUILD) flock /tmp/tlspolicy-bench.lock tests/bench/postal/run-postfix-bench
 
 faults: $(BIN)

@@ -16,6 +16,7 @@
 #include "config/policy_file.hpp"
 #include "config/schema.hpp"
 #include "config/toml_document.hpp"
+#include "core/text.hpp"
 
 namespace tlspolicy {
 namespace loading {
@@ -25,7 +26,6 @@ using toml_doc::kind_name;
 
 namespace {
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 }  // namespace
 

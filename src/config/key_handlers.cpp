@@ -71,7 +71,6 @@ std::string toml_list(const std::vector<std::string>& items) {
 
 }  // namespace
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string toml_string(std::string_view s) {
     std::string out = "\"";

@@ -10,12 +10,12 @@
 #include "config/key_target.hpp"
 #include "config/schema.hpp"
 #include "config/toml_document.hpp"
+#include "core/text.hpp"
 
 namespace tlspolicy::key_handlers {
 
 using toml_doc::Node;
 
-std::string quoted(std::string_view s);       // 'text'
 std::string toml_string(std::string_view s);  // "text", escaped as TOML
 bool is_absolute(std::string_view path);
 

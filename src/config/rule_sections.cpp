@@ -11,11 +11,11 @@
 #include "config/loader.hpp"
 #include "config/policy_checks.hpp"
 #include "config/schema.hpp"
+#include "core/text.hpp"
 
 namespace tlspolicy::loading {
 namespace {
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // The keys of `section` with `role`, in schema order: "clients, hostnames or senders".
 std::string keys_with_role(Section section, KeyRole role, bool slashes) {

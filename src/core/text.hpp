@@ -1,5 +1,6 @@
-// Small string helpers shared by the core: ASCII case folding and a hash that
-// lets unordered containers of std::string be searched with a string_view.
+// Small string helpers shared by the core and the rooms around it: quoting a
+// value in a message, ASCII case folding, and a hash that lets unordered
+// containers of std::string be searched with a string_view.
 #pragma once
 #include <functional>
 #include <string>
@@ -8,6 +9,9 @@
 #include <unordered_set>
 
 namespace tlspolicy {
+
+// A value inside an operator message (diagnostics, --check): 'text'.
+inline std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
 

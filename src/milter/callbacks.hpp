@@ -9,7 +9,7 @@
 namespace tlspolicy::milter {
 
 // Every decision is logged, counted here, and handed to the observation sink
-// when one is set (the SQLite store's enqueue: it must never block).
+// when one is set (the observation store's enqueue: it must never block).
 Metrics& metrics();
 void set_observation_sink(std::function<void(Observation&&)> sink);
 

@@ -113,7 +113,7 @@ std::string Metrics::render() const {
     out += "tlspolicy_milter_reloads_total " + std::to_string(reloads_.load()) + "\n";
     family(out, "tlspolicy_milter_reload_failures_total", "counter", "Reloads refused because the file had errors.");
     out += "tlspolicy_milter_reload_failures_total " + std::to_string(reload_failures_.load()) + "\n";
-    family(out, "tlspolicy_milter_observations_written_total", "counter", "Observations written to the SQLite store.");
+    family(out, "tlspolicy_milter_observations_written_total", "counter", "Observations written to the observation store (SQLite or PostgreSQL).");
     out += "tlspolicy_milter_observations_written_total " + std::to_string(written_.load()) + "\n";
     family(out, "tlspolicy_milter_observations_dropped_total", "counter",
            "Observations dropped: queue full or database not writable.");

@@ -1,4 +1,4 @@
-// The only file that talks to OpenSSL: a table of every cipher the local OpenSSL
+// The cipher table (src/tls is the one room that talks to OpenSSL): every cipher the local OpenSSL
 // knows (built once, looked up by OpenSSL or IANA name), and the expansion of an
 // operator's `ciphers` / `ciphersuites` into the exact names they allow.
 #include "tls/cipher_table.hpp"
@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <stdexcept>
+
+#include "core/text.hpp"
 
 namespace tlspolicy::cipher_table {
 namespace {
@@ -103,8 +105,6 @@ std::string short_version() {
     auto sp = v.find(' ', v.find(' ') + 1);
     return sp == std::string::npos ? v : v.substr(0, sp);
 }
-
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // OpenSSL's own separators for cipher strings (ITEM_SEP in ssl_ciph.c).
 std::vector<std::string_view> split(std::string_view s, std::string_view seps) {

@@ -1,4 +1,4 @@
-// Policy scale (issue 6, item 3): a generated 100,000-rule policy file, its
+// Policy scale: a generated 100,000-rule policy file, its
 // load time (load_config_file: read, parse, validate, index), the evaluation
 // per message (decide_sender + decide_recipient through the core) and the
 // resident memory the loaded policy takes. Google Benchmark gives means; the

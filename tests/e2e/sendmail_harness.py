@@ -8,7 +8,7 @@ with a Reply per stage, SinkMessage with the Received headers.
         r = sm.send(tls="tlsv1_3", rcpts=["a@dest.test"])
         msg = sm.wait_for_message(r.marker)
 
-How (see /work/shared/NOTES.md, "A throwaway Sendmail"):
+How (installing sendmail-bin would remove Postfix, so it is unpacked privately):
 - `apt-get download sendmail-bin sendmail-base sendmail-cf libwrap0` once into
   PACKAGE_CACHE (kept between runs), `dpkg -x` them into the workdir;
   a non-setgid copy of the binary, so that LD_LIBRARY_PATH finds libwrap.

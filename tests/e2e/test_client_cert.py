@@ -1,4 +1,4 @@
-"""Partner identity by client certificate (issue 14), behind a real Postfix
+"""Partner identity by client certificate, behind a real Postfix
 (smtpd_tls_ask_ccert = yes, smtpd_tls_CAfile = a test CA) and a real
 Sendmail 8.17 (confCACERT with the same CA): the right certificate passes,
 the wrong CN, a self-signed certificate and none are refused with texts that

@@ -1,4 +1,4 @@
-"""Many MX hosts, one observation store (issue 15): one private PostgreSQL
+"""Many MX hosts, one observation store: one private PostgreSQL
 (pg_fixture), two real Postfix instances on loopback (mx1.e2e.test and
 mx2.e2e.test), each with its own milter writing to that database.
 

@@ -1,4 +1,4 @@
-"""Attacks that once fooled the milter (issue 10), behind a real Postfix and
+"""Attacks that once fooled the milter, behind a real Postfix and
 a real Sendmail on loopback: a protected recipient spelled differently, and
 forged copies of our header that spell our authserv-id differently."""
 

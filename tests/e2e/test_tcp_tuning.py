@@ -1,4 +1,4 @@
-"""The milter's side of a TCP milter connection is tuned (issue 12): the
+"""The milter's side of a TCP milter connection is tuned (src/milter/libc_shim.cpp): the
 socket libmilter accepts has TCP_NODELAY, so our replies are never held back
 by Nagle waiting for the MTA's delayed ACK. Read from the running daemon's
 own descriptor (pidfd_getfd), not inferred from timings. Unix sockets are
@@ -132,7 +132,7 @@ class TcpTuning(unittest.TestCase):
             m.stop()
 
     def test_command_without_reply_is_acked_at_once(self):
-        """The stall issue 12 measured: the MTA's next small write waits (Nagle)
+        """The stall measured before the tuning: the MTA's next small write waits (Nagle)
         for the ACK of a command we do not answer, and a delayed ACK takes
         40 ms or more on Linux. Ours comes at once; the median of five
         connections keeps one slow wake-up on a busy machine from deciding."""

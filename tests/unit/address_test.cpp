@@ -75,7 +75,7 @@ TEST(Address, Forms) {
 }
 
 // A [[recipient]] rule for hr@dest.test must apply to every spelling the MTA
-// delivers to hr's mailbox, and to no other mailbox (issue 10, item 1).
+// delivers to hr's mailbox, and to no other mailbox.
 TEST(Address, ProtectedRecipientMatchesEverySpelling) {
     using namespace tlspolicy::testing;
     Policy p;

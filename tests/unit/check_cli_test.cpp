@@ -1,4 +1,4 @@
-// `--check` as the command line runs it (issue 10, item 7): what it says about
+// `--check` as the command line runs it: what it says about
 // this host (a [milter] user that does not exist) is a warning with the
 // user's FILE:LINE:COLUMN and exit 0; the loader itself stays host-independent.
 #include <gtest/gtest.h>

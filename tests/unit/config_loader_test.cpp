@@ -422,7 +422,7 @@ const ErrorCase kErrorCases[] = {
       "t.toml:9:12: clients: '10.0.0.0/33': prefix length 33 is larger than 32 for IPv4",
       "t.toml:11:1: unknown key 'min_verison' in [[partner]]: did you mean 'min_version'?",
       "t.toml:14:8: duplicate rule name 'acme' (first at line 8)"}},
-    // Client certificates (issue 14).
+    // Client certificates.
     {"CertSubjectsEmpty", PARTNER "cert_subjects = []\n",
      {"t.toml:5:17: cert_subjects is empty: leave it out to accept any verified certificate"}},
     {"CertIssuersEmpty", PARTNER "cert_issuers = []\n",

@@ -115,7 +115,7 @@ TEST(HeaderStamp, ClaimsAuthservId) {
         {"mx.example.com.evil; version=none", false},
         {"other.example; version=none", false},
         {"", false},
-        // RFC 8601 spellings of the same authserv-id (issue 10, item 2).
+        // RFC 8601 spellings of the same authserv-id.
         {"mx.example.com (comment); version=TLS1_3", true},
         {"(lead) mx.example.com; version=TLS1_3", true},
         {"(nested (comment) \\) here) mx.example.com; x", true},

@@ -1,4 +1,4 @@
-// Hostile policy files (issue 10, item 4): what is not a regular file, what
+// Hostile policy files: what is not a regular file, what
 // is too large and what nests too deep is refused with a diagnostic before a
 // parser sees it, instead of aborting, hanging or overflowing the stack.
 // load_config_file is what --check and the daemon's start and reload call.

@@ -1,5 +1,5 @@
-// The policy core's decisions, one table row per sentence of SPEC.md's
-// "Matching" and "When it decides" sections (and the replies they produce).
+// The policy core's decisions, one table row per sentence of the rules for
+// matching and deciding in tlspolicy-milter.toml(5) (and the replies they produce).
 #include <gtest/gtest.h>
 
 #include "core/address.hpp"

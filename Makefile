@@ -33,10 +33,11 @@ LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3 $(PQ_LIB
 # daemon's life cycle and the libc shim (src/milter/libc_shim.cpp, the one
 # file that may define libc's functions; tests/libc-shim-guard holds every
 # other object to that). The glue tests are the only other program with the shim.
+# Every room of src/ and the rooms inside it (src/store/sqlite/, ...).
 CORE_SRCS   := $(wildcard src/core/*.cpp)
 SHIM_SRC    := src/milter/libc_shim.cpp
 PROGRAM_SRCS := src/cli/main.cpp src/milter/daemon.cpp
-OTHER_SRCS  := $(filter-out $(PROGRAM_SRCS) $(SHIM_SRC),$(wildcard src/tls/*.cpp src/config/*.cpp src/store/*.cpp src/stats/*.cpp src/cli/*.cpp src/milter/*.cpp))
+OTHER_SRCS  := $(filter-out $(CORE_SRCS) $(PROGRAM_SRCS) $(SHIM_SRC),$(wildcard src/*/*.cpp src/*/*/*.cpp))
 GLUE_SRCS   := tests/unit/milter_glue_test.cpp
 TEST_SRCS   := $(filter-out $(GLUE_SRCS),$(wildcard tests/unit/*.cpp))
 CORE_OBJS   := $(CORE_SRCS:%.cpp=$(BUILD)/%.o)
@@ -59,16 +60,18 @@ $(CONFIG_MK): configure src/config.mk.in
 configure: configure.ac
 	autoconf
 
-# The policy core may not see OpenSSL, libmilter or toml++: its dependency list
-# (system headers included) is checked after each compile.
-$(BUILD)/src/core/%.o: src/core/%.cpp $(CONFIG_MK)
+# Each library lives in one room of src/ (tests/include-rooms has the table:
+# OpenSSL in tls/, toml++ in config/, libmilter in milter/, SQLite in
+# store/sqlite/, libpq in store/postgres/, CLI11 in cli/; the core and the
+# report none). Every object's dependency list, system headers included, is
+# checked after its compile, so an include through another header fails too.
+$(BUILD)/src/%.o: src/%.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MD -MP -c $< -o $@
-	@tests/core-include-guard $< $(@:.o=.d) || { rm -f $@; exit 1; }
+	@tests/include-rooms $< $(@:.o=.d) || { rm -f $@; exit 1; }
 
-# libpq's headers are visible to src/store/postgres.cpp only: an include of
-# libpq-fe.h anywhere else fails to compile.
-$(BUILD)/src/store/postgres.o: ALL_CXXFLAGS += $(PQ_CFLAGS)
+# libpq's include path is given to its room only.
+$(BUILD)/src/store/postgres/%.o: ALL_CXXFLAGS += $(PQ_CFLAGS)
 
 $(BUILD)/%.o: %.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
@@ -99,7 +102,7 @@ unit: $(UNIT) $(GLUE) $(BIN)
 run-unit: unit
 	$(UNIT) --gtest_filter='-Postgres*'
 	$(GLUE)
-	tests/core-boundary-test $(BUILD)
+	tests/boundary-test $(BUILD)
 
 # The PostgreSQL backend against a real server: tests/e2e/pg_fixture.py starts a
 # private one on loopback (or TLSPOLICY_TEST_PG=postgresql://... names one).

@@ -1,6 +1,9 @@
 // Where the writer thread puts observations: one interface, one class per
-// database (a SQLite file, a PostgreSQL server). The queue, the spool, the
-// retries and the counting live in ObservationStore and are the same for both.
+// database (store/sqlite/: a SQLite file; store/postgres/: a PostgreSQL
+// server). A new backend is a room of its own beside those two, with its
+// backend, source and schema, and a branch in store/open.cpp. The queue, the
+// spool, the retries and the counting live in ObservationStore and are the
+// same for every backend.
 // Only the writer thread calls a backend.
 #pragma once
 #include <chrono>
@@ -51,7 +54,8 @@ std::unique_ptr<ObservationBackend> make_sqlite_backend(const std::string& path)
 std::unique_ptr<ObservationBackend> make_postgres_backend(const std::string& url, std::chrono::milliseconds timeout);
 std::unique_ptr<ObservationBackend> make_backend(const std::string& database, std::chrono::milliseconds timeout);
 
-// The reader of a PostgreSQL database (open_observation_source picks it).
+// The readers of each (open_observation_source picks one).
+std::unique_ptr<ObservationSource> open_sqlite_source(const std::string& path);
 std::unique_ptr<ObservationSource> open_postgres_source(const std::string& url, std::string* error);
 
 }  // namespace tlspolicy

@@ -1,16 +1,36 @@
 // One observation as a row of either backend: the same columns in the same
-// order for SQLite (schema 3) and PostgreSQL, spelled by the functions of
-// observation_schema.hpp, so that both store and read every fact alike.
+// order for SQLite (schema 3) and PostgreSQL, each spelled by the word tables
+// of the core (core/words.hpp) or by the functions below, so that both store
+// and read every fact alike. No database API here: the backends bind and
+// fetch the values put_row and get_row hand them.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/address.hpp"
 #include "store/observation.hpp"
-#include "store/observation_schema.hpp"
 
 namespace tlspolicy::store {
+
+// Rows written before Stage::Message existed spell the end of message "mail":
+// they read as Mail, which report takes as the sender side, as it always did.
+// Any other unknown word reads as Mail too.
+Stage parse_stage(std::string_view text);
+// The rules column, "acme,hr". Schemas 1 and 2 keep no kinds: "default" reads
+// as the [defaults] rule, every other name as a partner rule.
+std::vector<RuleRef> parse_rules(std::string_view text);
+// The rule_refs column (schema 3, and PostgreSQL): each rule with its kind, in
+// order, "partner:acme,recipient:hr". Rule names hold no ':' or ','.
+std::string rule_refs_text(std::span<const RuleRef> rules);
+std::vector<RuleRef> parse_rule_refs(std::string_view text);
+TlsVersion parse_version(std::string_view header_name);  // "TLS1_2" -> TLSv1_2; unknown words: Unknown
+// Unknown words read as the first value of each table: none, none, accept.
+CertStatus parse_cert_status(std::string_view text);
+Result parse_result(std::string_view text);
+Decision parse_decision(std::string_view text);
 
 inline constexpr int kRowColumns = 21;
 inline constexpr const char* kRowColumnList =
@@ -22,7 +42,7 @@ inline constexpr const char* kRowColumnList =
 template <class Put>
 void put_row(const Observation& o, Put&& put) {
     put(0, std::int64_t{o.time});
-    put(1, stage_text(o.stage));
+    put(1, word(o.stage));
     put(2, std::string_view(o.queue_id));
     put(3, std::string_view(o.client));
     put(4, std::string_view(o.hostname));
@@ -36,10 +56,10 @@ void put_row(const Observation& o, Put&& put) {
     put(10, std::string_view(o.cipher));
     put(11, std::int64_t{o.cipher_bits});
     put(12, std::int64_t{o.alg_bits});
-    put(13, result_name(o.result));
-    put(14, decision_name(o.action));
-    put(15, decision_name(o.would));
-    put(16, cert_status_name(o.cert.status));
+    put(13, word(o.result));
+    put(14, word(o.action));
+    put(15, word(o.would));
+    put(16, word(o.cert.status));
     put(17, std::string_view(o.cert.subject_cn));
     put(18, std::string_view(o.cert.issuer_cn));
     const std::string refs = rule_refs_text(o.rules);

@@ -2,10 +2,7 @@
 // remote backend. Nothing here knows which database it writes to.
 #include "store/observation_store.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <climits>
 #include <ctime>
 
 namespace tlspolicy {
@@ -14,12 +11,6 @@ namespace {
 // "30s", or "250ms" for the short intervals of tests.
 std::string seconds(std::chrono::milliseconds d) {
     return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s" : std::to_string(d.count()) + "ms";
-}
-
-std::string this_hostname() {
-    char buf[HOST_NAME_MAX + 1] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
-    return buf;
 }
 
 constexpr int kDrainChunksPerRound = 10;  // then the queue gets its turn
@@ -34,7 +25,8 @@ ObservationStore::ObservationStore(StoreOptions options, std::unique_ptr<Observa
     : opt_(std::move(options)),
       log_(log ? std::move(log) : [](std::string_view) {}),
       backend_(std::move(backend)),
-      spool_(opt_.spool, opt_.spool_max_rows) {
+      spool_(make_spool(opt_.spool, opt_.spool_max_rows)),
+      hosts_(opt_.host, opt_.policy_host_wait) {
     writer_ = std::thread([this] { run(); });
 }
 
@@ -92,7 +84,7 @@ void ObservationStore::run() {
     ObservationBatch batch;
     std::vector<PolicyVersion> policies;
     ensure_open();
-    if (backend_->remote() && ensure_spool()) spooled_.store(spool_.rows(), std::memory_order_relaxed);
+    if (backend_->remote() && ensure_spool()) spooled_.store(spool_->rows(), std::memory_order_relaxed);
     for (bool stopping = false; !stopping;) {
         {
             std::unique_lock lk(mu_);
@@ -106,11 +98,11 @@ void ObservationStore::run() {
             policies.swap(policy_queue_);
             stopping = stop_ && queue_.empty();  // nothing can be enqueued after stop_
         }
-        for (PolicyVersion& p : policies) waiting_.push_back({std::move(p), Clock::now() + opt_.policy_host_wait});
+        for (PolicyVersion& p : policies) hosts_.add(std::move(p), Clock::now());
         if (!batch.empty() && opt_.before_write) opt_.before_write();
         if (!opt_.host.empty())
             for (Observation& o : batch) o.host = opt_.host;
-        place_policies(batch, stopping);
+        hosts_.resolve(batch, Clock::now(), stopping, ready_);
         if (!ready_.empty()) store_policies();
         if (!batch.empty()) write(batch);
         if (backend_->remote()) drain();
@@ -130,39 +122,18 @@ void ObservationStore::run() {
 // The next time the writer has something to do without being woken.
 ObservationStore::Clock::time_point ObservationStore::next_wake() const {
     Clock::time_point t = open_ ? next_purge_ : next_open_;
-    for (const Waiting& w : waiting_) t = std::min(t, w.deadline);
+    if (auto deadline = hosts_.next_deadline()) t = std::min(t, *deadline);
     if (!ready_.empty()) t = std::min(t, Clock::now() + opt_.retry_interval);
-    if (backend_->remote() && (spool_.rows() > 0 || spool_.has_policies()))  // keep draining
-        t = std::min(t, !spool_.is_open() ? next_spool_open_ : open_ ? Clock::now() : next_open_);
+    if (backend_->remote() && (spool_->rows() > 0 || spool_->has_policies()))  // keep draining
+        t = std::min(t, !spool_->is_open() ? next_spool_open_ : open_ ? Clock::now() : next_open_);
     return t;
-}
-
-// Gives each waiting policy version its host, and moves it to ready_.
-void ObservationStore::place_policies(const ObservationBatch& batch, bool stopping) {
-    for (const Observation& o : batch)
-        if (!o.host.empty()) {
-            if (seen_host_.empty() || o.host != seen_host_) seen_host_ = o.host;
-            if (!waiting_.empty()) break;  // the first one that brings it names the versions waiting
-        }
-    for (auto it = waiting_.begin(); it != waiting_.end();) {
-        PolicyVersion& v = it->version;
-        if (!opt_.host.empty()) v.host = opt_.host;
-        else if (v.host.empty() && !seen_host_.empty()) v.host = seen_host_;
-        else if (v.host.empty() && (stopping || Clock::now() >= it->deadline)) v.host = this_hostname();
-        if (v.host.empty()) {
-            ++it;
-            continue;
-        }
-        ready_.push_back(std::move(v));
-        it = waiting_.erase(it);
-    }
 }
 
 // Records ready_ in the database; a remote one that is away gets them
 // through the spool, a local one that fails keeps them for the next round.
 void ObservationStore::store_policies() {
     std::string error;
-    const bool direct = !backend_->remote() || (spool_.rows() == 0 && !spool_.has_policies());
+    const bool direct = !backend_->remote() || (spool_->rows() == 0 && !spool_->has_policies());
     if (direct && ensure_open()) {
         if (backend_->record_policies(ready_, &error)) {
             ready_.clear();
@@ -171,7 +142,7 @@ void ObservationStore::store_policies() {
         fail(backend_->name() + ": recording the policy version failed: " + error, 0);
     }
     if (backend_->remote() && ensure_spool()) {
-        if (spool_.append(ready_, &error)) ready_.clear();
+        if (spool_->append(ready_, &error)) ready_.clear();
         else note(error);
     }
 }
@@ -195,7 +166,7 @@ void ObservationStore::write(ObservationBatch& batch) {
 // A remote backend: straight to the server when nothing waits in the spool
 // (else this batch would overtake older ones), to the spool otherwise.
 void ObservationStore::deliver(const ObservationBatch& batch) {
-    if (spool_.rows() == 0 && ensure_open()) {
+    if (spool_->rows() == 0 && ensure_open()) {
         std::string error;
         if (backend_->write(batch, &error)) {
             written_.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -210,36 +181,36 @@ void ObservationStore::deliver(const ObservationBatch& batch) {
 void ObservationStore::to_spool(const ObservationBatch& batch) {
     std::size_t appended = 0;
     std::string error;
-    if (ensure_spool() && !spool_.append(batch, &appended, &error)) note(error);
+    if (ensure_spool() && !spool_->append(batch, &appended, &error)) note(error);
     const std::size_t lost = batch.size() - appended;
     dropped_.fetch_add(lost, std::memory_order_relaxed);
     spool_drops_ += lost;
-    spooled_.store(spool_.rows(), std::memory_order_relaxed);
+    spooled_.store(spool_->rows(), std::memory_order_relaxed);
 }
 
 // Sends the oldest spooled rows, a few chunks per round, each chunk one
 // transaction there and then one deletion here. A crash between the two sends
 // that chunk again after the restart: at least once, never lost.
 void ObservationStore::drain() {
-    if ((spool_.rows() == 0 && !spool_.has_policies()) || !ensure_spool() || !ensure_open()) return;
+    if ((spool_->rows() == 0 && !spool_->has_policies()) || !ensure_spool() || !ensure_open()) return;
     std::string error;
     std::int64_t last = 0;
-    if (spool_.has_policies()) {
+    if (spool_->has_policies()) {
         std::vector<PolicyVersion> versions;
-        if (!spool_.policies(versions, &last, &error)) return (void)note(error);
+        if (!spool_->policies(versions, &last, &error)) return (void)note(error);
         if (!backend_->record_policies(versions, &error))
             return fail(backend_->name() + ": recording policy versions failed: " + error, 0);
-        if (!spool_.remove_policies_through(last, &error)) return (void)note(error);
+        if (!spool_->remove_policies_through(last, &error)) return (void)note(error);
     }
     ObservationBatch chunk;
-    for (int i = 0; i < kDrainChunksPerRound && spool_.rows() > 0; ++i) {
-        if (!spool_.oldest(opt_.drain_batch, chunk, &last, &error)) return (void)note(error);
+    for (int i = 0; i < kDrainChunksPerRound && spool_->rows() > 0; ++i) {
+        if (!spool_->oldest(opt_.drain_batch, chunk, &last, &error)) return (void)note(error);
         if (chunk.empty()) break;
         if (!backend_->write(chunk, &error))
             return fail(backend_->name() + ": writing spooled observations failed: " + error, 0);
         written_.fetch_add(chunk.size(), std::memory_order_relaxed);
-        if (!spool_.remove_through(last, chunk.size(), &error)) return (void)note(error);
-        spooled_.store(spool_.rows(), std::memory_order_relaxed);
+        if (!spool_->remove_through(last, chunk.size(), &error)) return (void)note(error);
+        spooled_.store(spool_->rows(), std::memory_order_relaxed);
     }
     recovered();
 }
@@ -268,10 +239,10 @@ bool ObservationStore::ensure_open() {
 // The spool file, opened on first need and reopened (at most once per
 // retry_interval) after a failure.
 bool ObservationStore::ensure_spool() {
-    if (spool_.is_open()) return true;
+    if (spool_->is_open()) return true;
     if (Clock::now() < next_spool_open_) return false;
     std::string error;
-    if (spool_.open(&error)) return true;
+    if (spool_->open(&error)) return true;
     next_spool_open_ = Clock::now() + opt_.retry_interval;
     note(error + " (the spool of " + backend_->name() + ": while that is unreachable, observations are dropped)");
     return false;
@@ -299,13 +270,13 @@ void ObservationStore::fail(const std::string& what, std::size_t lost) {
     }
     std::string lost_text =
         dropped_unlogged_ ? std::to_string(dropped_unlogged_) + " observations dropped since the last message; " : "";
-    if (backend_->remote()) lost_text += "observations wait in the spool " + spool_.path() + "; ";
+    if (backend_->remote()) lost_text += "observations wait in the spool " + spool_->path() + "; ";
     if (note(what + " (" + lost_text + "retrying every " + seconds(opt_.retry_interval) + ")")) dropped_unlogged_ = 0;
 }
 
 // After a successful write: says so once after a failure.
 void ObservationStore::recovered() {
-    if (!failing_ || (backend_->remote() && spool_.rows() > 0)) return;
+    if (!failing_ || (backend_->remote() && spool_->rows() > 0)) return;
     failing_ = false;
     say(backend_->name() + ": observations are written again; " + std::to_string(dropped_unlogged_) +
         " dropped since the last message");
@@ -341,7 +312,7 @@ void ObservationStore::report_drops() {
     }
     if (spool_drops_ != spool_drops_logged_ && Clock::now() >= next_spool_log_) {
         next_spool_log_ = Clock::now() + opt_.log_interval;
-        say(spool_.path() + ": the spool was full (" + std::to_string(spool_.max_rows()) + " rows) or failed while " +
+        say(spool_->path() + ": the spool was full (" + std::to_string(spool_->max_rows()) + " rows) or failed while " +
             backend_->name() + " was unreachable; " + std::to_string(spool_drops_ - spool_drops_logged_) +
             " observations dropped since the last message");
         spool_drops_logged_ = spool_drops_;

@@ -24,7 +24,8 @@
 
 #include "store/observation.hpp"
 #include "store/observation_backend.hpp"
-#include "store/observation_spool.hpp"
+#include "store/policy_hosts.hpp"
+#include "store/spool.hpp"
 
 namespace tlspolicy {
 
@@ -83,10 +84,6 @@ public:
 
 private:
     using Clock = std::chrono::steady_clock;
-    struct Waiting {  // a policy version without its host yet
-        PolicyVersion version;
-        Clock::time_point deadline;
-    };
 
     void run();
     Clock::time_point next_wake() const;
@@ -94,7 +91,6 @@ private:
     void deliver(const ObservationBatch& batch);
     void to_spool(const ObservationBatch& batch);
     void drain();
-    void place_policies(const ObservationBatch& batch, bool stopping);
     void store_policies();
     bool ensure_open();
     bool ensure_spool();
@@ -124,10 +120,9 @@ private:
     std::atomic<std::uint64_t> full_drops_{0};  // the part of dropped_ that enqueue refused
 
     // The writer thread's own.
-    ObservationSpool spool_;
+    const std::unique_ptr<Spool> spool_;
+    PolicyHosts hosts_;               // the host each policy version belongs to
     bool open_ = false;
-    std::string seen_host_;           // the last host an observation brought
-    std::vector<Waiting> waiting_;    // policy versions without a host
     std::vector<PolicyVersion> ready_;  // policy versions to record
     Clock::time_point next_open_{}, next_purge_{}, next_log_{}, next_full_log_{}, next_spool_log_{}, next_spool_open_{};
     std::uint64_t dropped_unlogged_ = 0;  // dropped by the writer since its last message

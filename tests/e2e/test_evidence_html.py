@@ -60,7 +60,7 @@ min_version = "TLSv1.3"
 action = "reject"
 """
 
-# The released schema 2 (migrations 1 and 2 of src/store/observation_schema.cpp,
+# The released schema 2 (migrations 1 and 2 of src/store/sqlite/schema.cpp,
 # never edited once released): report reads older databases as they are.
 SCHEMA = """
 CREATE TABLE observations (id INTEGER PRIMARY KEY, time INTEGER NOT NULL, stage TEXT NOT NULL,

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "stats/metrics.hpp"
-#include "store/observation_schema.hpp"
+#include "store/observation_row.hpp"
 #include "stats/stats_file.hpp"
 
 namespace tlspolicy {

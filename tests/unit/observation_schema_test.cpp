@@ -3,8 +3,9 @@
 // kinds, host and policy versions then round-trip.
 #include <gtest/gtest.h>
 
-#include "store/observation_reader.hpp"
-#include "store/observation_schema.hpp"
+#include "store/sqlite/source.hpp"
+#include "store/sqlite/schema.hpp"
+#include "store/observation_row.hpp"
 #include "store/observation_source.hpp"
 #include "store/observation_store.hpp"
 #include "store_test_util.hpp"

@@ -9,7 +9,7 @@
 #include <memory>
 #include <mutex>
 
-#include "store/observation_reader.hpp"
+#include "store/sqlite/source.hpp"
 #include "store/observation_store.hpp"
 #include "store_test_util.hpp"
 

@@ -22,8 +22,8 @@
 #include <sstream>
 #include <thread>
 
-#include "store/observation_reader.hpp"
-#include "store/observation_schema.hpp"
+#include "store/sqlite/source.hpp"
+#include "store/sqlite/schema.hpp"
 #include "store/observation_store.hpp"
 #include "store_test_util.hpp"
 

@@ -13,7 +13,7 @@
 #include "store/database_url.hpp"
 #include "store/observation_source.hpp"
 #include "store/observation_store.hpp"
-#include "store/postgres.hpp"
+#include "store/postgres/postgres.hpp"
 #include "store_test_util.hpp"
 
 namespace tlspolicy {

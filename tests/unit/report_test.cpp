@@ -14,7 +14,8 @@
 
 #include "cli/cli.hpp"
 #include "cli/report.hpp"
-#include "store/observation_schema.hpp"
+#include "store/observation_row.hpp"
+#include "store/sqlite/schema.hpp"
 #include "store/observation_store.hpp"
 
 namespace tlspolicy {

@@ -2,7 +2,7 @@
 // Stage::Message existed spelled the end of message "mail" and still read.
 #include <gtest/gtest.h>
 
-#include "store/observation_schema.hpp"
+#include "store/observation_row.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -14,7 +14,7 @@ TEST(StageSpelling, EachStageItsOwnWord) {
     };
     const Case cases[] = {{Stage::Mail, "mail"}, {Stage::Rcpt, "rcpt"}, {Stage::Message, "message"}};
     for (const Case& c : cases) {
-        EXPECT_EQ(store::stage_text(c.stage), c.want);
+        EXPECT_EQ(word(c.stage), c.want);
         EXPECT_EQ(store::parse_stage(c.want), c.stage) << c.want;
     }
 }

@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "store/observation.hpp"
-#include "store/observation_schema.hpp"
+#include "store/observation_row.hpp"
+#include "store/sqlite/schema.hpp"
 
 namespace tlspolicy::test {
 

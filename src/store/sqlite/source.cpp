@@ -1,9 +1,11 @@
-// SELECT side of the SQLite observation store.
-#include "store/observation_reader.hpp"
+// The SQLite observation database as `report` reads it (read-only).
+#include "store/sqlite/source.hpp"
+
+#include "store/observation_backend.hpp"
 
 #include "store/observation_row.hpp"
-#include "store/observation_schema.hpp"
-#include "store/sqlite_backend.hpp"
+#include "store/sqlite/schema.hpp"
+#include "store/sqlite/backend.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -71,6 +73,29 @@ std::string read_policy_versions(const std::string& path, std::int64_t since, st
         out.push_back({s.integer(0), s.text(1), s.text(2), parse_mode(s.text(3)).value_or(Mode::Enforce)});
     if (rc != SQLITE_DONE) return path + ": reading policy versions failed: " + sqlite::last_error(db.get());
     return "";
+}
+
+namespace {
+
+class SqliteSource final : public ObservationSource {
+public:
+    explicit SqliteSource(std::string path) : path_(std::move(path)) {}
+    std::string for_each(std::int64_t since, std::int64_t until,
+                         const std::function<void(const Observation&)>& each) override {
+        return for_each_observation(path_, since, until, each);
+    }
+    std::string policy_versions(std::int64_t since, std::int64_t until, std::vector<PolicyVersion>& out) override {
+        return read_policy_versions(path_, since, until, out);
+    }
+
+private:
+    std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<ObservationSource> open_sqlite_source(const std::string& path) {
+    return std::make_unique<SqliteSource>(path);
 }
 
 }  // namespace tlspolicy

@@ -1,13 +1,13 @@
 // The SQLite observation database as a writer backend: a local file, so a
 // failure drops the batch (the store counts it) and no spool is needed.
-#include "store/sqlite_backend.hpp"
+#include "store/sqlite/backend.hpp"
 
 #include <sys/stat.h>
 
 #include "store/observation_backend.hpp"
 #include "store/observation_row.hpp"
-#include "store/observation_schema.hpp"
-#include "store/sqlite.hpp"
+#include "store/sqlite/schema.hpp"
+#include "store/sqlite/sqlite.hpp"
 
 namespace tlspolicy {
 
@@ -119,10 +119,6 @@ private:
 
 std::unique_ptr<ObservationBackend> make_sqlite_backend(const std::string& path) {
     return std::make_unique<SqliteBackend>(path);
-}
-
-std::unique_ptr<ObservationBackend> make_backend(const std::string& database, std::chrono::milliseconds timeout) {
-    return is_postgres_url(database) ? make_postgres_backend(database, timeout) : make_sqlite_backend(database);
 }
 
 }  // namespace tlspolicy

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "store/observation_backend.hpp"
-#include "store/sqlite.hpp"
+#include "store/sqlite/sqlite.hpp"
 
 namespace tlspolicy::store {
 

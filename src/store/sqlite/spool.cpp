@@ -1,12 +1,12 @@
 // The spool: a SQLite observation database used as a queue on disk.
-#include "store/observation_spool.hpp"
+#include "store/sqlite/spool.hpp"
 
 #include "store/observation_row.hpp"
-#include "store/observation_schema.hpp"
-#include "store/sqlite_backend.hpp"
+#include "store/sqlite/backend.hpp"
+#include "store/sqlite/schema.hpp"
 
 namespace tlspolicy {
-bool ObservationSpool::open(std::string* error) {
+bool SqliteSpool::open(std::string* error) {
     if (db_) return true;
     db_ = store::open_for_writing(path_, error);
     if (!db_) return false;
@@ -15,7 +15,7 @@ bool ObservationSpool::open(std::string* error) {
     return true;
 }
 
-bool ObservationSpool::fail(std::string* error) {
+bool SqliteSpool::fail(std::string* error) {
     *error = path_ + ": " + sqlite::last_error(db_.get());
     std::string ignored;
     sqlite::exec(db_.get(), "ROLLBACK", &ignored);
@@ -23,7 +23,7 @@ bool ObservationSpool::fail(std::string* error) {
     return false;
 }
 
-bool ObservationSpool::append(const ObservationBatch& batch, std::size_t* appended, std::string* error) {
+bool SqliteSpool::append(const ObservationBatch& batch, std::size_t* appended, std::string* error) {
     *appended = 0;
     const std::size_t room = max_rows_ > rows_ ? max_rows_ - rows_ : 0;
     const std::size_t n = std::min(room, batch.size());
@@ -37,7 +37,7 @@ bool ObservationSpool::append(const ObservationBatch& batch, std::size_t* append
     return true;
 }
 
-bool ObservationSpool::append(const std::vector<PolicyVersion>& versions, std::string* error) {
+bool SqliteSpool::append(const std::vector<PolicyVersion>& versions, std::string* error) {
     std::string ignored;
     if (!sqlite::exec(db_.get(), "BEGIN", &ignored) || !store::insert_policies(db_.get(), versions) ||
         !sqlite::exec(db_.get(), "COMMIT", &ignored))
@@ -46,7 +46,7 @@ bool ObservationSpool::append(const std::vector<PolicyVersion>& versions, std::s
     return true;
 }
 
-bool ObservationSpool::oldest(std::size_t limit, ObservationBatch& out, std::int64_t* last_id, std::string* error) {
+bool SqliteSpool::oldest(std::size_t limit, ObservationBatch& out, std::int64_t* last_id, std::string* error) {
     out.clear();
     sqlite::Stmt s(db_.get(), std::string("SELECT id, ") + store::kRowColumnList +
                                   " FROM observations ORDER BY id LIMIT ?1");
@@ -60,7 +60,7 @@ bool ObservationSpool::oldest(std::size_t limit, ObservationBatch& out, std::int
     return rc == SQLITE_DONE || fail(error);
 }
 
-bool ObservationSpool::remove_through(std::int64_t last_id, std::size_t count, std::string* error) {
+bool SqliteSpool::remove_through(std::int64_t last_id, std::size_t count, std::string* error) {
     sqlite::Stmt del(db_.get(), "DELETE FROM observations WHERE id <= ?1");
     if (!del.ok()) return fail(error);
     del.bind(1, last_id);
@@ -69,7 +69,7 @@ bool ObservationSpool::remove_through(std::int64_t last_id, std::size_t count, s
     return true;
 }
 
-bool ObservationSpool::policies(std::vector<PolicyVersion>& out, std::int64_t* last_id, std::string* error) {
+bool SqliteSpool::policies(std::vector<PolicyVersion>& out, std::int64_t* last_id, std::string* error) {
     out.clear();
     sqlite::Stmt s(db_.get(), "SELECT id, time, host, sha256, mode FROM policy_versions ORDER BY id");
     if (!s.ok()) return fail(error);
@@ -81,13 +81,17 @@ bool ObservationSpool::policies(std::vector<PolicyVersion>& out, std::int64_t* l
     return rc == SQLITE_DONE || fail(error);
 }
 
-bool ObservationSpool::remove_policies_through(std::int64_t last_id, std::string* error) {
+bool SqliteSpool::remove_policies_through(std::int64_t last_id, std::string* error) {
     sqlite::Stmt del(db_.get(), "DELETE FROM policy_versions WHERE id <= ?1");
     if (!del.ok()) return fail(error);
     del.bind(1, last_id);
     if (del.step() != SQLITE_DONE) return fail(error);
     policies_ = 0;
     return true;
+}
+
+std::unique_ptr<Spool> make_spool(std::string path, std::size_t max_rows) {
+    return std::make_unique<SqliteSpool>(std::move(path), max_rows);
 }
 
 }  // namespace tlspolicy

@@ -1,5 +1,5 @@
 // libpq, asynchronously: every wait is a poll() with a deadline.
-#include "store/postgres.hpp"
+#include "store/postgres/postgres.hpp"
 
 #include <libpq-fe.h>
 #include <poll.h>

@@ -1,5 +1,5 @@
 // Schema versions and migrations of the observation database.
-#include "store/observation_schema.hpp"
+#include "store/sqlite/schema.hpp"
 
 #include <sys/stat.h>
 
@@ -185,86 +185,6 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, 
         case State::Foreign: *error = refusal(path, in); return nullptr;
     }
     return nullptr;
-}
-
-std::string_view stage_text(Stage s) {
-    switch (s) {
-        case Stage::Mail: return "mail";
-        case Stage::Rcpt: return "rcpt";
-        case Stage::Message: return "message";
-    }
-    return "mail";
-}
-// Rows written before Stage::Message existed spell the end of message "mail":
-// they read as Mail, which report takes as the sender side, as it always did.
-Stage parse_stage(std::string_view t) {
-    return t == "rcpt" ? Stage::Rcpt : t == "message" ? Stage::Message : Stage::Mail;
-}
-
-std::vector<RuleRef> parse_rules(std::string_view text) {
-    std::vector<RuleRef> out;
-    for (std::size_t pos = 0; pos < text.size();) {
-        std::size_t end = std::min(text.find(',', pos), text.size());
-        std::string name(text.substr(pos, end - pos));
-        if (!name.empty()) out.push_back({name, name == "default" ? RuleKind::Defaults : RuleKind::Partner});
-        pos = end + 1;
-    }
-    return out;
-}
-
-namespace {
-constexpr std::array<RuleKind, 3> kKinds{RuleKind::Defaults, RuleKind::Partner, RuleKind::Recipient};
-std::string_view kind_text(RuleKind k) {
-    return k == RuleKind::Defaults ? "defaults" : k == RuleKind::Partner ? "partner" : "recipient";
-}
-}  // namespace
-
-std::string rule_refs_text(std::span<const RuleRef> rules) {
-    std::string out;
-    for (const RuleRef& r : rules) {
-        if (!out.empty()) out += ',';
-        out += kind_text(r.kind);
-        out += ':';
-        out += r.name;
-    }
-    return out;
-}
-
-std::vector<RuleRef> parse_rule_refs(std::string_view text) {
-    std::vector<RuleRef> out;
-    for (std::size_t pos = 0; pos < text.size();) {
-        const std::size_t end = std::min(text.find(',', pos), text.size());
-        const std::string_view item = text.substr(pos, end - pos);
-        pos = end + 1;
-        const std::size_t colon = item.find(':');
-        if (colon == std::string_view::npos) continue;
-        RuleRef r{std::string(item.substr(colon + 1)), RuleKind::Partner};
-        for (RuleKind k : kKinds)
-            if (kind_text(k) == item.substr(0, colon)) r.kind = k;
-        out.push_back(std::move(r));
-    }
-    return out;
-}
-
-TlsVersion parse_version(std::string_view name) {
-    for (auto v : {TlsVersion::None, TlsVersion::SSLv3, TlsVersion::TLSv1_0, TlsVersion::TLSv1_1,
-                   TlsVersion::TLSv1_2, TlsVersion::TLSv1_3})
-        if (header_name(v) == name) return v;
-    return TlsVersion::Unknown;
-}
-
-CertStatus parse_cert_status(std::string_view t) {
-    for (auto st : {CertStatus::Unverified, CertStatus::Verified, CertStatus::Unknown})
-        if (cert_status_name(st) == t) return st;
-    return CertStatus::None;
-}
-
-Result parse_result(std::string_view t) {
-    return t == "pass" ? Result::Pass : t == "fail" ? Result::Fail : Result::None;
-}
-
-Decision parse_decision(std::string_view t) {
-    return t == "reject" ? Decision::Reject : t == "tempfail" ? Decision::Tempfail : Decision::Accept;
 }
 
 }  // namespace tlspolicy::store

@@ -1,4 +1,4 @@
-// Reading the observation database back, for `report`: read-only, so a report
+// Reading the SQLite observation database back, for `report`: read-only, so a report
 // never creates, migrates or locks out the daemon's database.
 #pragma once
 #include <cstdint>

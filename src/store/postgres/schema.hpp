@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 
-#include "store/postgres.hpp"
+#include "store/postgres/postgres.hpp"
 
 namespace tlspolicy::store {
 

@@ -1,5 +1,5 @@
 // The RAII layer over SQLite's C API.
-#include "store/sqlite.hpp"
+#include "store/sqlite/sqlite.hpp"
 
 namespace tlspolicy::sqlite {
 

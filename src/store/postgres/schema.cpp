@@ -1,12 +1,12 @@
 // Schema versions and migrations of the PostgreSQL observation database.
-#include "store/postgres_schema.hpp"
+#include "store/postgres/schema.hpp"
 
 #include <array>
 
 namespace tlspolicy::store {
 namespace {
 
-// As in observation_schema.cpp: append a step to change the schema, never
+// As in store/sqlite/schema.cpp: append a step to change the schema, never
 // edit a released one.
 struct Migration {
     int to_version;

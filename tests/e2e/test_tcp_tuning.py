@@ -39,13 +39,16 @@ def steal_fd(pid, fd):
         os.close(pidfd)
 
 
-def peer_socket_of(pid, local_port):
-    """The daemon's descriptor for the TCP connection whose far end is our
-    local_port (matched by inode through /proc/net/tcp)."""
+def peer_socket_of(pid, local_port, milter_port):
+    """The daemon's descriptor for the TCP connection from milter_port to our
+    local_port (matched by inode through /proc/net/tcp). Other connections of
+    a busy machine may have used local_port before and linger in TIME_WAIT,
+    with inode 0: they are passed over."""
     inode = None
     for line in open("/proc/net/tcp").read().splitlines()[1:]:
         f = line.split()
-        if int(f[2].split(":")[1], 16) == local_port:  # rem_address is our port
+        if (int(f[2].split(":")[1], 16) == local_port and int(f[1].split(":")[1], 16) == milter_port
+                and f[9] != "0"):
             inode = f[9]
     if inode is None:
         return None
@@ -113,7 +116,7 @@ class TcpTuning(unittest.TestCase):
                 pid = m.proc.proc.pid
                 fd = None
                 for _ in range(100):
-                    fd = peer_socket_of(pid, c.getsockname()[1])
+                    fd = peer_socket_of(pid, c.getsockname()[1], port)
                     if fd is not None:
                         break
                     time.sleep(0.05)

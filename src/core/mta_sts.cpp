@@ -53,7 +53,9 @@ std::string_view mode_word(Mode m) {
     return "?";
 }
 
-TxtRecord parse_txt(std::string_view text) {
+namespace {
+
+TxtRecord parse_txt_fields(std::string_view text) {
     TxtRecord r;
     std::vector<std::string_view> fields;
     std::size_t start = 0;
@@ -85,6 +87,14 @@ TxtRecord parse_txt(std::string_view text) {
     }
     if (r.id.empty()) return r.error = "no id field", r;
     r.valid = true;
+    return r;
+}
+
+}  // namespace
+
+TxtRecord parse_txt(std::string_view text) {
+    TxtRecord r = parse_txt_fields(text);
+    if (!r.valid) r.id.clear();  // an id means a usable record
     return r;
 }
 

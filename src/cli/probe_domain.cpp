@@ -104,28 +104,29 @@ void write_host_json(const MxHost& h, std::ostream& out) {
 std::string sts_json(const probe::StsFacts& s) {
     const mta_sts::TxtLookup& t = s.txt;
     std::string policy = "null";
-    if (s.fetched) {
+    if (!s.url.empty()) {
+        // The same fields whether or not a request was made: the stage says how far it got.
         const probe::HttpsResponse& r = s.response;
-        const bool done = r.stopped == probe::HttpsResponse::Done;
+        const bool done = s.fetched && r.stopped == probe::HttpsResponse::Done;
         const bool parsed = done && r.status == 200;
+        std::string stage = "null", error = json_string(r.error.text);
+        if (!s.fetched) stage = "\"address\"", error = json_string(s.problems.empty() ? "" : s.problems.back());
+        else if (!done) stage = json_string(probe::step_name(r.stopped));
         policy = object({
             {"url", json_string(s.url)},
             {"address", json_string(s.address)},
             {"address_lookups", lookups_json(s.address_lookups)},
-            {"stage", done ? "null" : json_string(probe::step_name(r.stopped))},
-            {"error", json_string(r.error.text)},
+            {"stage", stage},
+            {"error", error},
             {"http_status", done ? std::to_string(r.status) : "null"},
             {"content_type", json_string(r.content_type)},
-            {"certificate", r.tls.has_cert ? certificate_json(r.tls) : "null"},
+            {"certificate", s.fetched && r.tls.has_cert ? certificate_json(r.tls) : "null"},
             {"valid", json_bool(parsed && s.policy.valid)},
             {"invalid", json_string(parsed ? s.policy.error : "")},
             {"mode", parsed && s.policy.valid ? json_string(mta_sts::mode_word(s.policy.mode)) : "null"},
             {"max_age", parsed && s.policy.valid ? std::to_string(s.policy.max_age) : "null"},
             {"mx", strings(parsed ? s.policy.mx : std::vector<std::string>{})},
         });
-    } else if (!s.url.empty()) {
-        policy = object({{"url", json_string(s.url)}, {"address", "\"\""}, {"address_lookups", lookups_json(s.address_lookups)},
-                         {"stage", "\"address\""}, {"error", json_string(s.problems.empty() ? "" : s.problems.back())}});
     }
     return object({
         {"status", json_string(probe::status_word(s.status))},

@@ -42,6 +42,24 @@ bool ext_value(std::string_view v) {
     return true;
 }
 
+// sts-policy-mx-value = ["*."] Domain (RFC 8461 3.2, Domain as in RFC 5321
+// 4.1.2): labels of letters, digits and inner hyphens.
+bool mx_pattern(std::string_view v) {
+    if (v.substr(0, 2) == "*.") v.remove_prefix(2);
+    if (!v.empty() && v.back() == '.') v.remove_suffix(1);  // as DNS writes it: tolerated
+    if (v.empty() || v.size() > 253) return false;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t dot = v.find('.', start);
+        const std::string_view label = v.substr(start, dot == std::string_view::npos ? v.npos : dot - start);
+        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+        for (char c : label)
+            if (!is_alnum(c) && c != '-') return false;
+        if (dot == std::string_view::npos) return true;
+        start = dot + 1;
+    }
+}
+
 }  // namespace
 
 std::string_view mode_word(Mode m) {
@@ -151,8 +169,7 @@ Policy parse_policy(std::string_view body) {
                 p.warnings.push_back("max_age " + std::to_string(p.max_age) + " is above RFC 8461's 31557600 (one year)");
             have_age = true;
         } else if (key == "mx") {
-            if (value.empty() || value.find_first_of(" \t") != std::string_view::npos)
-                return fail("mx must be one host name or *.domain pattern, got " + shown(value));
+            if (!mx_pattern(value)) return fail("mx must be one host name or *.domain pattern, got " + shown(value));
             p.mx.push_back(lowercase(value));
         } else if (!ext_name(key)) {
             return fail("the key " + shown(key) + " is not a policy field name");

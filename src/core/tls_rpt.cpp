@@ -15,6 +15,13 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+// A part of the record inside a message: printable, bounded.
+std::string shown(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s.substr(0, 80)) out += (c >= 0x20 && c < 0x7f) ? char(c) : '?';
+    return quoted(s.size() > 80 ? out + "..." : out);
+}
+
 bool printable(std::string_view s) {
     for (unsigned char c : s)
         if (c < 0x21 || c > 0x7e) return false;
@@ -32,7 +39,7 @@ void parse(Record& r) {
             first = false;
         } else if (!field.empty()) {
             const std::size_t eq = field.find('=');
-            if (eq == std::string_view::npos) return void(r.error = "field " + quoted(field) + " has no '='");
+            if (eq == std::string_view::npos) return void(r.error = "field " + shown(field) + " has no '='");
             if (field.substr(0, eq) == "rua") {
                 if (!r.rua.empty()) return void(r.error = "more than one rua field");
                 std::string_view uris = field.substr(eq + 1);
@@ -40,7 +47,7 @@ void parse(Record& r) {
                     const std::size_t comma = uris.find(',');
                     const std::string_view uri = trim(uris.substr(0, comma));
                     if (!printable(uri) || !(lowercase(uri.substr(0, 7)) == "mailto:" || lowercase(uri.substr(0, 8)) == "https://"))
-                        return void(r.error = "rua " + quoted(uri) + " is not a mailto: or https: URI");
+                        return void(r.error = "rua " + shown(uri) + " is not a mailto: or https: URI");
                     r.rua.emplace_back(uri);
                     if (comma == std::string_view::npos) break;
                     uris.remove_prefix(comma + 1);

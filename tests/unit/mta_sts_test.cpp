@@ -86,6 +86,10 @@ TEST(MtaSts, Policy) {
         {"enforce without mx", "version: STSv1\nmode: enforce\nmax_age: 5\n", false, M::None, 0, {}, "no mx field"},
         {"not key: value", "version: STSv1\nmode enforce\n", false, M::None, 0, {}, "line 2: 'mode enforce' is not 'key: value'"},
         {"two hosts on one mx line", "version: STSv1\nmode: enforce\nmx: a b\nmax_age: 5\n", false, M::None, 0, {}, "mx must be one host"},
+        {"mx with a control character", "version: STSv1\nmode: enforce\nmx: *.exa\rmple.com\nmax_age: 5\n", false, M::None, 0, {}, "mx must be one host name"},
+        {"mx with a wildcard inside", "version: STSv1\nmode: enforce\nmx: mx.*.example\nmax_age: 5\n", false, M::None, 0, {}, "mx must be one host name"},
+        {"mx with an empty label", "version: STSv1\nmode: enforce\nmx: mx..example\nmax_age: 5\n", false, M::None, 0, {}, "mx must be one host name"},
+        {"mx with a trailing dot", "version: STSv1\nmode: enforce\nmx: mx.example.\nmax_age: 5\n", true, M::Enforce, 5, {"mx.example."}, ""},
         {"HTML error page", "<html><body>Not Found</body></html>\n", false, M::None, 0, {}, "is not 'key: value'"},
     };
     for (const Row& r : rows) {

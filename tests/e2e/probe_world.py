@@ -10,8 +10,8 @@ own, in which /etc/resolv.conf names the resolver a test chooses and
 /etc/ssl/certs holds the throwaway CA only: the system resolver and trust store,
 as an operator's MTA host has them (see run()).
 
-Zones and certificates come from a description (ZONES, SMTP, HTTPS below in the
-test); nothing outside a temp dir and the namespaces is touched."""
+The test describes the zones and servers (test_probe_domain.py's setUpClass);
+nothing outside a temp dir and the namespaces is touched."""
 
 import datetime
 import hashlib

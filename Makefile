@@ -27,7 +27,7 @@ endif
 ALL_CXXFLAGS = -std=c++20 $(WARN) $(CPPFLAGS) $(CXXFLAGS) $(SANFLAGS) -Isrc \
                -DTLSPOLICY_VERSION='"$(PACKAGE_VERSION)"' \
                -DTLSPOLICY_SYSCONFDIR='"$(sysconfdir)"'
-LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3 $(PQ_LIBS)
+LIBS      := -lmilter -lpthread -lssl -lcrypto -ltomlplusplus -lsqlite3 $(PQ_LIBS) $(LDNS_LIBS)
 
 # The program's own objects, kept out of libtlspolicy.a: the entry point, the
 # daemon's life cycle and the libc shim (src/milter/libc_shim.cpp, the one
@@ -64,7 +64,7 @@ configure: configure.ac
 
 # Each library lives in one room of src/ (tests/include-rooms has the table:
 # OpenSSL in tls/, toml++ in config/, libmilter in milter/, SQLite in
-# store/sqlite/, libpq in store/postgres/, CLI11 in cli/; the core and the
+# store/sqlite/, libpq in store/postgres/, ldns in dns/, CLI11 in cli/; the core and the
 # report none). Every object's dependency list, system headers included, is
 # checked after its compile, so an include through another header fails too.
 $(BUILD)/src/%.o: src/%.cpp $(CONFIG_MK)
@@ -75,8 +75,9 @@ $(BUILD)/src/%.o: src/%.cpp $(CONFIG_MK)
 # The tests find the tree they were built from wherever they are started.
 $(BUILD)/tests/unit/%.o: ALL_CXXFLAGS += -Itests/unit -DTLSPOLICY_TEST_SRCDIR='"$(CURDIR)"'
 
-# libpq's include path is given to its room only.
+# libpq's and ldns's include paths are given to their rooms only.
 $(BUILD)/src/store/postgres/%.o: ALL_CXXFLAGS += $(PQ_CFLAGS)
+$(BUILD)/src/dns/%.o: ALL_CXXFLAGS += $(LDNS_CFLAGS)
 
 $(BUILD)/%.o: %.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)

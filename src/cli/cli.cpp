@@ -97,15 +97,21 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
     rp->add_option("--host", rep.host, "only what this MX host observed (as [observations] host names it)");
 
-    std::string export_format;
+    ExportOptions xo;
     CLI::App* xp = app.add_subcommand("export", "write the policy for another program: postfix-tls-policy");
-    xp->add_option("format", export_format, "postfix-tls-policy: smtp_tls_policy_maps lines for mail to partners")
+    xp->add_option("format", xo.format, "postfix-tls-policy: smtp_tls_policy_maps lines for mail to partners")
         ->required()
         ->check(CLI::IsMember({"postfix-tls-policy"}));
+    xp->add_flag("--probe", xo.probe, "probe each domain first: dane-only or secure where DANE or MTA-STS holds");
+    xp->add_option("--timeout", xo.timeout, "with --probe: seconds for each lookup and step")
+        ->check(CLI::Range(1, 60))
+        ->capture_default_str();
 
     ProbeOptions po;
-    CLI::App* pr = app.add_subcommand("probe", "what a partner's SMTP server offers over STARTTLS, per TLS version");
-    pr->add_option("target", po.target, "HOST, HOST:PORT or [ADDRESS]:PORT (port 25 by default)")->required();
+    CLI::App* pr = app.add_subcommand(
+        "probe", "what a partner's SMTP server offers over STARTTLS, per TLS version; --domain: its MX hosts, MTA-STS, DANE, TLS-RPT");
+    pr->add_option("target", po.target, "HOST, HOST:PORT or [ADDRESS]:PORT (port 25 by default)");
+    pr->add_option("--domain", po.domain, "a mail domain: its MX hosts, MTA-STS policy, TLSA records (DANE) and TLS-RPT");
     pr->add_option("--partner", po.partner, "judge the server's offer by this [[partner]] rule's requirements");
     pr->add_option("--format", po.format, "output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     pr->add_option("--timeout", po.timeout, "seconds for each step (connect, each read, handshake)")
@@ -153,7 +159,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         rep.now = std::time(nullptr);
         return run_report(*config, rep, out, err);
     }
-    if (xp->parsed()) return export_table(*config, export_format, out, err);
+    if (xp->parsed()) return export_table(*config, xo, out, err);
     if (pr->parsed()) return probe_command(*config, po, out, err);
     return explain(*config, req, out, err);
 }

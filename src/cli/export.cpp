@@ -1,10 +1,13 @@
 // `export postfix-tls-policy`: the core's mapping, fed with Postfix's cipher
-// grades as the local OpenSSL expands them.
+// grades as the local OpenSSL expands them and, with --probe, what a probe of
+// each domain found.
 #include "cli/export.hpp"
 
 #include <algorithm>
 #include <ostream>
 
+#include "cli/probe_output.hpp"
+#include "probe/domain.hpp"
 #include "tls/cipher_table.hpp"
 
 namespace tlspolicy {
@@ -28,12 +31,26 @@ std::vector<CipherGrade> postfix_cipher_grades() {
     return grades;
 }
 
-int export_table(const Config& config, const std::string& format, std::ostream& out, std::ostream& err) {
-    if (format != "postfix-tls-policy") {
-        err << "export: unknown format '" << format << "'; the one format is postfix-tls-policy\n";
+int export_table(const Config& config, const ExportOptions& o, std::ostream& out, std::ostream& err) {
+    if (o.format != "postfix-tls-policy") {
+        err << "export: unknown format '" << o.format << "'; the one format is postfix-tls-policy\n";
         return 2;
     }
-    write_postfix_tls_policy(*config.policy, postfix_cipher_grades(), config.path, out);
+    const std::vector<CipherGrade> grades = postfix_cipher_grades();
+    DomainSecurityMap probed;
+    if (o.probe) {
+        // The domains that get a line: each exact domain, not ".parent" keys,
+        // which stand for names a probe cannot list.
+        for (const PolicyTableItem& item : postfix_tls_policy(*config.policy, grades)) {
+            if (item.key.empty() || item.key.front() == '.') continue;
+            probe::DomainTarget t;
+            t.domain = item.key;
+            t.step_timeout_ms = o.timeout * 1000;
+            err << "export: probing " << item.key << "\n";
+            probed[item.key] = probe::security_of(probe::run_domain(t), utc_now());
+        }
+    }
+    write_postfix_tls_policy(*config.policy, grades, config.path, out, probed);
     return 0;
 }
 

@@ -14,8 +14,14 @@ namespace tlspolicy {
 // expands them, loosest first.
 std::vector<CipherGrade> postfix_cipher_grades();
 
+struct ExportOptions {
+    std::string format;   // "postfix-tls-policy"
+    bool probe = false;   // --probe: probe each domain first (DANE, MTA-STS)
+    int timeout = 5;      // seconds per step of those probes
+};
+
 // Writes the table in `format` ("postfix-tls-policy") to `out`; 0, or 2 for
 // an unknown format.
-int export_table(const Config& config, const std::string& format, std::ostream& out, std::ostream& err);
+int export_table(const Config& config, const ExportOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace tlspolicy

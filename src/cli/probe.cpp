@@ -3,10 +3,9 @@
 #include "cli/probe.hpp"
 
 #include <algorithm>
-#include <ctime>
 #include <ostream>
 
-#include "core/escape.hpp"
+#include "cli/probe_output.hpp"
 #include "core/verdict.hpp"
 #include "tls/cipher_table.hpp"
 #include "tls/probe.hpp"
@@ -131,79 +130,11 @@ PartnerVerdict judge_partner(const Rule& rule, const probe::Report& r, const pro
     return v;
 }
 
-int exit_code(const probe::Report& r) {
-    switch (r.stopped) {
-        case probe::Stage::Connect: return kProbeConnectFailed;
-        case probe::Stage::Banner: return kProbeNotSmtp;
-        case probe::Stage::Ehlo: return r.error_kind == probe::StepError::None && !r.ehlo.empty() ? kProbeNoStarttls : kProbeNotSmtp;
-        default: break;
-    }
-    for (const probe::Attempt& a : r.attempts)
-        if (a.accepted) return 0;
-    return kProbeNoTls;
-}
-
-std::string_view kind_name(probe::StepError::Kind k) {
-    switch (k) {
-        case probe::StepError::None: return "refused";
-        case probe::StepError::Timeout: return "timeout";
-        case probe::StepError::Closed: return "closed";
-        case probe::StepError::NotSmtp: return "not_smtp";
-        case probe::StepError::Socket: return "socket";
-        case probe::StepError::Tls: return "tls";
-    }
-    return "?";
-}
-
-const probe::TlsSession* certificate_of(const probe::Report& r) {
-    for (auto it = r.attempts.rbegin(); it != r.attempts.rend(); ++it)
-        if (it->accepted && it->tls.has_cert) return &it->tls;
-    return nullptr;
-}
-
-std::string utc_now() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 void print_json(const probe::Report& r, const Rule* rule, const PartnerVerdict& pv, int code, std::ostream& out) {
-    out << "{\n  \"time\": " << json_string(utc_now()) << ",\n  \"host\": " << json_string(r.target.host)
-        << ",\n  \"port\": " << r.target.port << ",\n  \"address\": " << json_string(r.address)
-        << ",\n  \"banner\": " << json_string(r.banner) << ",\n  \"ehlo\": " << json_string(r.ehlo)
-        << ",\n  \"starttls\": " << (r.starttls_offered ? "true" : "false") << ",\n  \"error\": ";
-    if (r.stopped == probe::Stage::Done)
-        out << "null";
-    else
-        out << "{\"stage\": " << json_string(probe::stage_name(r.stopped)) << ", \"kind\": "
-            << json_string(kind_name(r.error_kind)) << ", \"message\": " << json_string(r.error) << "}";
-    out << ",\n  \"versions\": [";
-    const char* sep = "\n";
-    for (const probe::Attempt& a : r.attempts) {
-        out << sep << "    {\"version\": " << json_string(config_name(a.version))
-            << ", \"accepted\": " << (a.accepted ? "true" : "false");
-        if (a.accepted)
-            out << ", \"protocol\": " << json_string(a.tls.protocol) << ", \"cipher\": " << json_string(a.tls.cipher)
-                << ", \"bits\": " << a.tls.bits << ", \"alg_bits\": " << a.tls.alg_bits;
-        else
-            out << ", \"stage\": " << json_string(probe::stage_name(a.stopped)) << ", \"kind\": "
-                << json_string(kind_name(a.error_kind)) << ", \"message\": " << json_string(a.error);
-        out << "}";
-        sep = ",\n";
-    }
-    out << (r.attempts.empty() ? "" : "\n  ") << "],\n  \"certificate\": ";
-    if (const probe::TlsSession* c = certificate_of(r))
-        out << "{\"subject\": " << json_string(c->subject) << ", \"issuer\": " << json_string(c->issuer)
-            << ", \"not_after\": " << json_string(c->not_after) << ", \"verified\": " << (c->verified ? "true" : "false")
-            << ", \"verify_error\": " << json_string(c->verify_error)
-            << ", \"name_matches\": " << (c->name_matches ? "true" : "false") << "}";
-    else
-        out << "null";
+    out << "{\n  \"time\": " << json_string(utc_now()) << ",\n";
+    write_host_json_fields(r, out, "  ");
     if (rule) {
-        out << ",\n  \"partner\": {\"name\": " << json_string(rule->name) << ", \"met\": " << (pv.met ? "true" : "false")
+        out << ",\n  \"partner\": {\"name\": " << json_string(rule->name) << ", \"met\": " << json_bool(pv.met)
             << ", \"details\": [";
         for (std::size_t i = 0; i < pv.lines.size(); ++i) out << (i ? ", " : "") << json_string(pv.lines[i]);
         out << "]}";
@@ -215,23 +146,7 @@ void print_text(const probe::Report& r, const Rule* rule, const PartnerVerdict& 
     out << "probe " << r.target.host << " port " << r.target.port;
     if (!r.address.empty()) out << " (" << r.address << ")";
     out << "\n";
-    if (!r.banner.empty()) out << "greeting: " << r.banner << "\n";
-    if (!r.ehlo.empty()) out << "EHLO: " << r.ehlo << (r.starttls_offered ? " (STARTTLS offered)" : " (no STARTTLS)") << "\n";
-    if (r.stopped != probe::Stage::Done) out << "stopped at " << probe::stage_name(r.stopped) << ": " << r.error << "\n";
-    for (const probe::Attempt& a : r.attempts) {
-        std::string v(config_name(a.version));
-        v.resize(8, ' ');
-        out << "  " << v;
-        if (a.accepted)
-            out << "accepted  " << a.tls.cipher << " " << a.tls.bits << "/" << a.tls.alg_bits << " bits\n";
-        else
-            out << "refused   " << probe::stage_name(a.stopped) << ": " << a.error << "\n";
-    }
-    if (const probe::TlsSession* c = certificate_of(r)) {
-        out << "certificate: " << c->subject << "\n  issuer " << c->issuer << "\n  not after " << c->not_after
-            << "\n  verifies against the system trust store: " << (c->verified ? "yes" : "no (" + c->verify_error + ")")
-            << "\n  matches " << r.target.host << ": " << (c->name_matches ? "yes" : "no") << "\n";
-    }
+    write_host_text(r, out, "");
     if (rule) {
         out << "partner " << rule->name << ": requirements " << (pv.met ? "can be met" : "cannot be met") << "\n";
         for (const std::string& l : pv.lines) out << "  " << l << "\n";
@@ -241,6 +156,17 @@ void print_text(const probe::Report& r, const Rule* rule, const PartnerVerdict& 
 }  // namespace
 
 int probe_command(const Config& config, const ProbeOptions& o, std::ostream& out, std::ostream& err) {
+    if (o.target.empty() == o.domain.empty()) {
+        err << "probe: name either a HOST[:PORT] to probe or --domain DOMAIN, not " << (o.target.empty() ? "neither" : "both") << "\n";
+        return 2;
+    }
+    if (!o.domain.empty()) {
+        if (!o.partner.empty()) {
+            err << "probe: --partner judges one server: probe the MX hosts that probe --domain lists one by one with it\n";
+            return 2;
+        }
+        return probe_domain_command(o, out, err);
+    }
     probe::Target target;
     std::string error;
     if (!parse_target(o.target, target.host, target.port, error)) {
@@ -264,7 +190,7 @@ int probe_command(const Config& config, const ProbeOptions& o, std::ostream& out
     // The extra handshakes of --partner share the probe's total time.
     const auto deadline = probe::Clock::now() + std::chrono::milliseconds(target.total_timeout_ms);
     const probe::Report report = probe::run(target);
-    int code = exit_code(report);
+    int code = host_exit_code(report);
     PartnerVerdict pv;
     if (rule) {
         pv = judge_partner(*rule, report, target, deadline);

@@ -143,9 +143,39 @@ std::string policy_value(Merged& m, const std::vector<CipherGrade>& grades) {
     return v;
 }
 
+// Postfix's `match=` for the `secure` level from MTA-STS mx patterns:
+// "*.example.com" becomes ".example.com" (which Postfix also lets match
+// deeper names), a host name stays itself.
+std::string match_list(const std::vector<std::string>& patterns) {
+    std::string out;
+    for (const std::string& p : patterns) out += (out.empty() ? "" : ":") + (p.rfind("*.", 0) == 0 ? p.substr(1) : p);
+    return out;
+}
+
+// The level for a domain a probe has seen: "encrypt ..." becomes "dane-only
+// ..." or "secure match=... servername=hostname ...", with a comment why.
+void authenticate(PolicyTableItem& item, const DomainSecurity& d) {
+    const std::string rest = item.value.substr(std::string_view("encrypt").size());
+    if (d.dane) {
+        item.value = "dane-only" + rest;
+        item.comments.push_back("probed " + d.probed_at + ": DNSSEC-validated TLSA records that every MX host's "
+                                "certificate matches (DANE, RFC 7672); dane-only defers mail when they stop matching");
+    } else if (d.mta_sts_enforce && !d.mx_patterns.empty()) {
+        item.value = "secure match=" + match_list(d.mx_patterns) + " servername=hostname" + rest;
+        item.comments.push_back("probed " + d.probed_at + ": MTA-STS policy in mode enforce covering every MX host, each "
+                                "certificate verified (RFC 8461); renew this line when the policy changes");
+    } else {
+        std::string why;
+        for (const std::string& w : d.why_not) why += (why.empty() ? "" : "; ") + w;
+        item.comments.push_back("probed " + d.probed_at + ": neither DANE nor an enforced MTA-STS policy holds (" + why +
+                                "), so encrypt");
+    }
+}
+
 }  // namespace
 
-std::vector<PolicyTableItem> postfix_tls_policy(const Policy& policy, const std::vector<CipherGrade>& grades) {
+std::vector<PolicyTableItem> postfix_tls_policy(const Policy& policy, const std::vector<CipherGrade>& grades,
+                                                const DomainSecurityMap& probed) {
     const std::vector<Rule>& rules = policy.partners;
     const DomainIndex index(rules);
     StringSet done;
@@ -179,6 +209,7 @@ std::vector<PolicyTableItem> postfix_tls_policy(const Policy& policy, const std:
             item.comments.push_back(std::move(who));
             item.value = policy_value(m, grades);
             item.comments.insert(item.comments.end(), m.notes.begin(), m.notes.end());
+            if (auto it = probed.find(key); it != probed.end()) authenticate(item, it->second);
             items.push_back(std::move(item));
         }
         if (!named_domain && requires_tls(r.req))
@@ -188,7 +219,7 @@ std::vector<PolicyTableItem> postfix_tls_policy(const Policy& policy, const std:
 }
 
 void write_postfix_tls_policy(const Policy& policy, const std::vector<CipherGrade>& grades, std::string_view source,
-                              std::ostream& out) {
+                              std::ostream& out, const DomainSecurityMap& probed) {
     out << "# Postfix TLS policy table (smtp_tls_policy_maps) for mail we send to partners,\n"
            "# exported by tlspolicy-milter from "
         << source
@@ -206,7 +237,10 @@ void write_postfix_tls_policy(const Policy& policy, const std::vector<CipherGrad
     if (requires_tls(policy.defaults.req))
         out << "# [defaults] requires TLS of every other sender; for mail we send, that would be\n"
                "# smtp_tls_security_level = encrypt in main.cf, which is not a table line: not exported.\n";
-    for (const PolicyTableItem& item : postfix_tls_policy(policy, grades)) {
+    if (!probed.empty())
+        out << "# Domains probed before export (--probe): dane-only where DANE holds for every MX\n"
+               "# host, secure where an enforced MTA-STS policy does, else encrypt as above.\n";
+    for (const PolicyTableItem& item : postfix_tls_policy(policy, grades, probed)) {
         out << "\n";
         for (const std::string& c : item.comments) out << "# " << line_text(c) << "\n";
         if (!item.key.empty()) out << item.key << "\t" << item.value << "\n";

@@ -29,7 +29,7 @@ bool offers_starttls(const SmtpReply& ehlo) {
 struct Conversation {
     const Target& target;
     Clock::time_point total;
-    SmtpConnection conn;
+    Connection conn;
     bool open = false;  // the SMTP dialogue can still take QUIT
 
     Clock::time_point step() const {
@@ -62,7 +62,8 @@ struct Conversation {
 // conversation cannot go on (stopped/error say why).
 bool greet(Conversation& c, Stage& stopped, StepError& error, Report* report, SmtpReply& ehlo) {
     std::string address;
-    if (StepError e = c.conn.connect(c.target.host, c.target.port, c.step(), address)) {
+    const std::string& where = c.target.address.empty() ? c.target.host : c.target.address;
+    if (StepError e = c.conn.connect(where, c.target.port, c.step(), address)) {
         stopped = Stage::Connect, error = e;
         return false;
     }
@@ -112,7 +113,8 @@ Attempt attempt(const Target& target, TlsVersion version, const std::string& cip
     if (StepError e = c.command("STARTTLS", go, "answer to STARTTLS")) return fail(Stage::Starttls, e);
     if (go.code != 220) return fail(Stage::Starttls, {StepError::None, "the server answers STARTTLS with " + go.first()});
     c.open = false;  // from here on, only TLS can carry a QUIT
-    if (StepError e = c.conn.start_tls(version, ciphers, suites, target.host, c.step(), a.tls))
+    const TlsRequest request{version, ciphers, suites, target.host, target.tlsa};
+    if (StepError e = c.conn.start_tls(request, c.step(), a.tls))
         return fail(Stage::Handshake, c.fix(e, "TLS handshake to finish"));
     c.open = true;
     SmtpReply again;

@@ -6,13 +6,15 @@
 #include <vector>
 
 #include "core/tls_version.hpp"
-#include "tls/smtp_client.hpp"
+#include "tls/connection.hpp"
 
 namespace tlspolicy::probe {
 
 struct Target {
     std::string host;            // name or address, as given
+    std::string address;         // connect here instead of resolving host (SNI and names still host's)
     std::string port = "25";
+    std::vector<TlsaRecord> tlsa;  // DNSSEC-validated TLSA records of host: each handshake checks them
     int step_timeout_ms = 5000;  // each connect, read, write, handshake
     int total_timeout_ms = 60000;
     std::string helo;            // our EHLO name; empty: this host's name

@@ -1,6 +1,7 @@
 // `probe` refuses what it cannot use before it opens any connection: a target
-// that is not HOST[:PORT], a rule name the policy file does not have, a
-// timeout out of range. Exit 2 and a sentence that says what to write.
+// that is not HOST[:PORT], a --domain that is not a mail domain, a rule name
+// the policy file does not have, a timeout out of range. Exit 2 and a
+// sentence that says what to write.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -36,6 +37,15 @@ TEST(ProbeCli, RefusesUnusableRequests) {
         {{"probe", "127.0.0.1", "--timeout", "0"}, 2, "--timeout"},
         {{"probe", "127.0.0.1", "--format", "xml"}, 2, "--format"},
         {{"--check", "probe", "127.0.0.1"}, 2, "--check and probe are separate requests"},
+        {{"probe"}, 2, "name either a HOST[:PORT] to probe or --domain DOMAIN, not neither"},
+        {{"probe", "mx.example", "--domain", "example.com"}, 2, "not both"},
+        {{"probe", "--domain", "example.com", "--partner", "acme"}, 2, "--partner judges one server"},
+        {{"probe", "--domain", "exa mple.com"}, 2, "'exa mple.com' is not a mail domain: only letters, digits"},
+        {{"probe", "--domain", "localhost"}, 2, "at least two labels"},
+        {{"probe", "--domain", "a..example"}, 2, "an empty label"},
+        {{"probe", "--domain", std::string(64, 'a') + ".example"}, 2, "a label longer than 63"},
+        {{"probe", "--domain", "b\xc3\xbc" "cher.example"}, 2, "xn-- form"},
+        {{"export", "postfix-tls-policy", "--timeout", "0"}, 2, "--timeout"},
         {{"export", "postfix"}, 2, "format"},
         {{"--check", "export", "postfix-tls-policy"}, 2, "--check and export are separate requests"},
     };

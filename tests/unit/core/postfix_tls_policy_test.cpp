@@ -160,5 +160,55 @@ TEST(PostfixTlsPolicy, WrittenTableIsPostmapSyntax) {
     EXPECT_NE(monitored.str().find("# mode = monitor: inbound, nothing is refused yet"), std::string::npos);
 }
 
+// With probe results (export --probe): DANE first, then an enforced MTA-STS
+// policy, else encrypt with the probe's reasons; only domains probed change.
+TEST(PostfixTlsPolicy, ProbedDomains) {
+    struct ProbeRow {
+        std::string name;
+        DomainSecurity found;
+        std::string want_value;
+        std::string want_comment;  // substring of the comment the probe adds
+    };
+    auto sts = [](std::vector<std::string> mx) {
+        DomainSecurity d;
+        d.mta_sts_enforce = true, d.mx_patterns = std::move(mx);
+        return d;
+    };
+    DomainSecurity dane;
+    dane.dane = true;
+    DomainSecurity both = sts({"mx.a.example"});
+    both.dane = true;
+    DomainSecurity neither;
+    neither.why_not = {"DANE none", "MTA-STS ok, mode testing"};
+    const std::vector<ProbeRow> rows = {
+        {"DANE holds", dane, "dane-only protocols=>=TLSv1.2", "every MX host's certificate matches"},
+        {"DANE before MTA-STS", both, "dane-only protocols=>=TLSv1.2", "(DANE, RFC 7672)"},
+        {"MTA-STS enforce: patterns to match=", sts({"mx1.a.example", "*.a.example"}),
+         "secure match=mx1.a.example:.a.example servername=hostname protocols=>=TLSv1.2", "mode enforce"},
+        {"an enforced policy without mx lines", sts({}), "encrypt protocols=>=TLSv1.2", "neither DANE"},
+        {"neither: the reasons", neither, "encrypt protocols=>=TLSv1.2", "(DANE none; MTA-STS ok, mode testing), so encrypt"},
+    };
+    for (const ProbeRow& row : rows) {
+        SCOPED_TRACE(row.name);
+        Policy p;
+        p.partners.push_back(make_rule(RuleKind::Partner, {.name = "a", .senders = {"a.example", ".a.example"},
+                                                           .req = tls_at_least(TlsVersion::TLSv1_2)}));
+        p.build_indexes();
+        DomainSecurityMap probed;
+        probed["a.example"] = row.found;
+        probed["a.example"].probed_at = "2026-01-31T12:00:00Z";
+        std::map<std::string, std::string> got;
+        std::string comments;
+        for (const PolicyTableItem& item : postfix_tls_policy(p, kGrades, probed)) {
+            got[item.key] = item.value;
+            for (const std::string& c : item.comments) comments += c + "\n";
+        }
+        EXPECT_EQ(got["a.example"], row.want_value);
+        EXPECT_EQ(got[".a.example"], "encrypt protocols=>=TLSv1.2") << "a parent key is never probed";
+        EXPECT_NE(comments.find("probed 2026-01-31T12:00:00Z: "), std::string::npos) << comments;
+        EXPECT_NE(comments.find(row.want_comment), std::string::npos) << comments;
+    }
+}
+
 }  // namespace
 }  // namespace tlspolicy

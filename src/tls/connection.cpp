@@ -1,7 +1,7 @@
-// The SMTP connection behind `probe`: a non-blocking socket driven by poll(),
-// so that no connect, read, write or handshake can outlive its deadline, and
-// OpenSSL pinned to one protocol version per connection.
-#include "tls/smtp_client.hpp"
+// The connection behind `probe`: a non-blocking socket driven by poll(), so
+// that no connect, read, write or handshake can outlive its deadline, and
+// OpenSSL pinned to one protocol version per connection when asked.
+#include "tls/connection.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -84,6 +84,40 @@ std::string time_text(const ASN1_TIME* t) {
     return buf;
 }
 
+// The chain as presented, against the system trust store (the context's
+// default paths), apart from the handshake's own verification, which DANE
+// replaces when TLSA records are in play.
+void verify_chain(SSL* ssl, X509* leaf, TlsSession& s) {
+    X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+    if (!ctx || X509_STORE_CTX_init(ctx, SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl)), leaf,
+                                    SSL_get_peer_cert_chain(ssl)) != 1) {
+        s.verify_error = "OpenSSL cannot verify: " + openssl_errors();
+        X509_STORE_CTX_free(ctx);
+        return;
+    }
+    X509_STORE_CTX_set_default(ctx, "ssl_server");
+    s.verified = X509_verify_cert(ctx) == 1;
+    if (!s.verified) s.verify_error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+    X509_STORE_CTX_free(ctx);
+    ERR_clear_error();
+}
+
+void dane_facts(SSL* ssl, TlsSession& s) {
+    std::uint8_t usage = 0, selector = 0, mtype = 0;
+    const unsigned char* data = nullptr;
+    std::size_t len = 0;
+    const int depth = SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &len);
+    const long v = SSL_get_verify_result(ssl);
+    s.dane_matched = depth >= 0 && v == X509_V_OK;
+    if (!s.dane_matched) {
+        s.dane_error = v == X509_V_OK ? "no TLSA record matches the presented chain" : X509_verify_cert_error_string(v);
+        return;
+    }
+    s.dane_depth = depth;
+    TlsaRecord r{usage, selector, mtype, std::string(reinterpret_cast<const char*>(data), len)};
+    s.dane_record = tlsa_text(r);
+}
+
 void certificate_facts(SSL* ssl, const std::string& host, TlsSession& s) {
     X509* cert = SSL_get1_peer_certificate(ssl);
     if (!cert) return;
@@ -91,9 +125,8 @@ void certificate_facts(SSL* ssl, const std::string& host, TlsSession& s) {
     s.subject = name_text(X509_get_subject_name(cert));
     s.issuer = name_text(X509_get_issuer_name(cert));
     s.not_after = time_text(X509_get0_notAfter(cert));
-    const long v = SSL_get_verify_result(ssl);
-    s.verified = v == X509_V_OK;
-    if (!s.verified) s.verify_error = X509_verify_cert_error_string(v);
+    verify_chain(ssl, cert, s);
+    if (s.dane_checked) dane_facts(ssl, s);
     std::string bare = host;
     if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
     in6_addr a6;
@@ -111,7 +144,7 @@ std::string SmtpReply::first() const {
     return std::to_string(code) + (lines.empty() ? "" : " " + lines.front());
 }
 
-struct SmtpConnection::Impl {
+struct Connection::Impl {
     int fd = -1;
     SSL_CTX* ctx = nullptr;
     SSL* ssl = nullptr;
@@ -150,10 +183,10 @@ struct SmtpConnection::Impl {
     }
 };
 
-SmtpConnection::SmtpConnection() : impl_(std::make_unique<Impl>()) {}
-SmtpConnection::~SmtpConnection() = default;
+Connection::Connection() : impl_(std::make_unique<Impl>()) {}
+Connection::~Connection() = default;
 
-StepError SmtpConnection::connect(const std::string& host, const std::string& port, Clock::time_point deadline,
+StepError Connection::connect(const std::string& host, const std::string& port, Clock::time_point deadline,
                                   std::string& address) {
     std::string bare = host;
     if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
@@ -197,7 +230,7 @@ StepError SmtpConnection::connect(const std::string& host, const std::string& po
     return last;
 }
 
-StepError SmtpConnection::read_reply(SmtpReply& reply, Clock::time_point deadline) {
+StepError Connection::read_reply(SmtpReply& reply, Clock::time_point deadline) {
     reply = {};
     for (;;) {
         const std::size_t eol = impl_->buffer.find('\n');
@@ -230,8 +263,28 @@ StepError SmtpConnection::read_reply(SmtpReply& reply, Clock::time_point deadlin
     }
 }
 
-StepError SmtpConnection::send_line(const std::string& line, Clock::time_point deadline) {
-    const std::string data = line + "\r\n";
+StepError Connection::send_line(const std::string& line, Clock::time_point deadline) {
+    return send_bytes(line + "\r\n", deadline);
+}
+
+StepError Connection::read_to_end(std::string& out, std::size_t limit, bool& truncated, Clock::time_point deadline) {
+    truncated = false;
+    for (;;) {
+        if (impl_->buffer.size() > limit) {
+            truncated = true;
+            impl_->buffer.resize(limit);
+            break;
+        }
+        StepError e = impl_->receive(deadline);
+        if (e.kind == StepError::Closed) break;
+        if (e) return e;
+    }
+    out = std::move(impl_->buffer);
+    impl_->buffer.clear();
+    return {};
+}
+
+StepError Connection::send_bytes(const std::string& data, Clock::time_point deadline) {
     std::size_t sent = 0;
     while (sent < data.size()) {
         if (impl_->ssl) {
@@ -260,14 +313,14 @@ StepError SmtpConnection::send_line(const std::string& line, Clock::time_point d
     return {};
 }
 
-StepError SmtpConnection::start_tls(TlsVersion version, const std::string& ciphers, const std::string& suites,
-                                    const std::string& host, Clock::time_point deadline, TlsSession& session) {
+StepError Connection::start_tls(const TlsRequest& req, Clock::time_point deadline, TlsSession& session) {
     // Plaintext that arrived after the 220 must not be read as if it came
     // under TLS (the STARTTLS injection of CVE-2011-0411): drop it.
     impl_->buffer.clear();
     ERR_clear_error();
     int v = 0;
-    switch (version) {
+    switch (req.version) {
+        case TlsVersion::None: break;
         case TlsVersion::TLSv1_0: v = TLS1_VERSION; break;
         case TlsVersion::TLSv1_1: v = TLS1_1_VERSION; break;
         case TlsVersion::TLSv1_2: v = TLS1_2_VERSION; break;
@@ -276,24 +329,42 @@ StepError SmtpConnection::start_tls(TlsVersion version, const std::string& ciphe
     }
     SSL_CTX* ctx = impl_->ctx = SSL_CTX_new(TLS_client_method());
     if (!ctx) return {StepError::Tls, "OpenSSL cannot create a context: " + openssl_errors()};
-    SSL_CTX_set_min_proto_version(ctx, v);
-    SSL_CTX_set_max_proto_version(ctx, v);
-    // A probe wants to see what the server does, not to refuse old servers.
-    SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
-    SSL_CTX_set_security_level(ctx, 0);
-    if (v < TLS1_3_VERSION && SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1)
-        return {StepError::Tls, "no TLS 1.2 or older cipher to offer ('" + ciphers + "')"};
-    if (v == TLS1_3_VERSION && SSL_CTX_set_ciphersuites(ctx, suites.c_str()) != 1)
-        return {StepError::Tls, "no TLS 1.3 suite to offer ('" + suites + "')"};
+    if (v != 0) {
+        SSL_CTX_set_min_proto_version(ctx, v);
+        SSL_CTX_set_max_proto_version(ctx, v);
+        // A probe wants to see what the server does, not to refuse old servers.
+        SSL_CTX_set_options(ctx, SSL_OP_LEGACY_SERVER_CONNECT);
+        SSL_CTX_set_security_level(ctx, 0);
+        if (v < TLS1_3_VERSION && SSL_CTX_set_cipher_list(ctx, req.ciphers.c_str()) != 1)
+            return {StepError::Tls, "no TLS 1.2 or older cipher to offer ('" + req.ciphers + "')"};
+        if (v == TLS1_3_VERSION && SSL_CTX_set_ciphersuites(ctx, req.suites.c_str()) != 1)
+            return {StepError::Tls, "no TLS 1.3 suite to offer ('" + req.suites + "')"};
+    }
     SSL_CTX_set_default_verify_paths(ctx);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // judged afterwards, never fatal
+    // Many servers (HTTPS ones above all) close without TLS's close_notify;
+    // the caller knows from the content whether it got everything.
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    const bool dane = !req.tlsa.empty() && SSL_CTX_dane_enable(ctx) > 0;
     SSL* ssl = impl_->ssl = SSL_new(ctx);
     if (!ssl || SSL_set_fd(ssl, impl_->fd) != 1) return {StepError::Tls, "OpenSSL: " + openssl_errors()};
+    const std::string& host = req.host;
     in6_addr a6;
     in_addr a4;
-    if (inet_pton(AF_INET, host.c_str(), &a4) != 1 && inet_pton(AF_INET6, host.c_str(), &a6) != 1 &&
-        host.front() != '[')
-        SSL_set_tlsext_host_name(ssl, host.c_str());
+    const bool named = !host.empty() && inet_pton(AF_INET, host.c_str(), &a4) != 1 &&
+                       inet_pton(AF_INET6, host.c_str(), &a6) != 1 && host.front() != '[';
+    if (named) SSL_set_tlsext_host_name(ssl, host.c_str());
+    // DANE for SMTP (RFC 7672): the TLSA base domain is the MX host, which a
+    // DANE-TA chain must name; a DANE-EE match needs no name (section 3.2.1).
+    if (dane && named && SSL_dane_enable(ssl, host.c_str()) > 0) {
+        SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+        for (const TlsaRecord& r : req.tlsa)
+            if (usable_for_smtp(r) &&
+                SSL_dane_tlsa_add(ssl, r.usage, r.selector, r.mtype,
+                                  reinterpret_cast<const unsigned char*>(r.data.data()), r.data.size()) > 0)
+                session.dane_checked = true;
+        ERR_clear_error();
+    }
     for (;;) {
         ERR_clear_error();
         int rc = SSL_connect(ssl);

@@ -543,5 +543,124 @@ class SendmailClient(unittest.TestCase):
         self.assertEqual(by_recipient(from_journal), by_recipient(from_file))
 
 
+def output_records(path):
+    """The delivery records of an --output file, in order."""
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.startswith('{"type":"delivery"')]
+
+
+def wait_for_records(path, n, timeout=30):
+    def enough():
+        return os.path.exists(path) and len(output_records(path)) >= n
+    _wait(enough, timeout, "%d records in %s" % (n, path))
+
+
+class Ingest:
+    """`ingest --follow` as a process of its own, to be killed."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([BIN, "-c", policy_path(), "ingest"] + list(args), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.communicate(timeout=10)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=20)
+        return self.proc.returncode, err
+
+
+class JournaldCursor(unittest.TestCase):
+    """Postfix's lines through the private journald (sent as Postfix sends
+    them: syslog, its tag and pid), read back with journalctl's cursor."""
+
+    @classmethod
+    def setUpClass(cls):
+        with open(postfix_log()) as f:
+            cls.lines = f.read().splitlines()
+        cls.want = by_recipient(ingest("postfix", postfix_log())[0])
+        # Cut right after the first TLS line: its deliveries come after the
+        # restart, so the TLS facts must travel in the checkpoint's state.
+        cls.cut = next(i for i, l in enumerate(cls.lines) if "TLS connection established to modern.test" in l) + 1
+        cls.logged = 0  # how many of the lines are in the journal
+
+    def log_up_to(self, n):
+        _journald.log(self.lines[type(self).logged:n])
+        type(self).logged = max(n, type(self).logged)
+
+    # (test_1_, test_2_: the second reads what the first logged.)
+    def test_1_restart_from_the_cursor(self):
+        out = os.path.join(_tmp, "journal-restart.jsonl")
+        self.log_up_to(self.cut)
+        records, err, code = ingest("postfix", "--journal-directory", _journald.directory, "--output", out)
+        self.assertEqual(code, 0, err)
+        first = len(output_records(out))
+        self.log_up_to(len(self.lines))
+        for _ in range(2):  # the second run finds nothing new
+            records, err, code = ingest("postfix", "--journal-directory", _journald.directory, "--output", out)
+            self.assertEqual(code, 0, err)
+        got = output_records(out)
+        self.assertLess(first, len(got))
+        self.assertEqual(by_recipient(got), self.want)
+        with open(out) as f:
+            self.assertRegex(f.read().splitlines()[-1], r'"position":"journal s=')
+
+    def test_2_follow_sees_new_entries(self):
+        out = os.path.join(_tmp, "journal-follow.jsonl")
+        self.log_up_to(len(self.lines))  # what the journal holds already: read from its first entry on
+        follower = Ingest("postfix", "--journal-directory", _journald.directory, "--follow", "--output", out)
+        try:
+            wait_for_records(out, len(POSTFIX_EXPECTED))
+            _journald.log([
+                "Dec 06 07:16:44 client postfix/smtp[4711]: Verified TLS connection established to "
+                "late.test[192.0.2.9]:25: TLSv1.3 with cipher TLS_AES_128_GCM_SHA256 (128/128 bits)",
+                "Dec 06 07:16:44 client postfix/smtp[4711]: 4AB12CD: to=<x@late.test>, relay=late.test[192.0.2.9]:25, "
+                "delay=0.1, delays=0/0/0.05/0.05, dsn=2.0.0, status=sent (250 ok)"])
+            wait_for_records(out, len(POSTFIX_EXPECTED) + 1)
+        finally:
+            code, err = follower.stop()
+        self.assertEqual(code, 0, err)
+        late = output_records(out)[-1]
+        self.assertEqual((late["recipient"], late["transport"], late["tls_version"], late["cert_verification"]),
+                         ("x@late.test", "tls", "TLSv1.3", "verified"))
+
+
+class FollowKilled(unittest.TestCase):
+    """A follower killed with SIGKILL twice while the log grows, cut lines
+    and a rotation (rename, new file) in between, restarted each time: its
+    output holds what one reading of the whole log gives, no record twice."""
+
+    def test_kill_restart_rotate(self):
+        with open(postfix_log(), "rb") as f:
+            text = f.read()
+        want, _, _ = ingest("postfix", postfix_log())
+        d = os.path.join(_tmp, "follow")
+        os.makedirs(d)
+        log, out = os.path.join(d, "mail.log"), os.path.join(d, "out.jsonl")
+        # Eight slices that end in the middle of lines.
+        cuts = [len(text) * k // 8 for k in range(9)]
+        follower = Ingest("postfix", "--follow", "--output", out, log)
+        try:
+            for k in range(8):
+                with open(log, "ab") as f:
+                    f.write(text[cuts[k]:cuts[k + 1]])
+                time.sleep(0.3)
+                if k in (1, 5):
+                    follower.kill()
+                    follower = Ingest("postfix", "--follow", "--output", out, log)
+                if k == 3:
+                    os.rename(log, log + ".1")
+            wait_for_records(out, len(want))
+            time.sleep(0.5)  # nothing more may come
+        finally:
+            code, err = follower.stop()
+        self.assertEqual(code, 0, err)
+        got = output_records(out)
+        self.assertEqual(len(got), len(want))
+        self.assertEqual(got, want)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -197,6 +197,7 @@ soak: $(BIN) $(BENCH_DIR)/milter_driver
 #   $(mandir)/man8/tlspolicy-milter.8, $(mandir)/man5/tlspolicy-milter.toml.5
 #   $(sysconfdir)/tlspolicy-milter/tlspolicy-milter.toml  (only when absent)
 #   $(systemdunitdir)/tlspolicy-milter.service            ($(prefix)/lib/systemd/system)
+#   $(systemdunitdir)/tlspolicy-ingest.service             (outbound deliveries; not enabled)
 # and `make uninstall` removes them, except a config that differs from the
 # sample: that one is the operator's.
 INSTALL        ?= install
@@ -208,13 +209,15 @@ INSTALL_CONF   = $(DESTDIR)$(sysconfdir)/tlspolicy-milter/tlspolicy-milter.toml
 INSTALL_PATHS  = sed -e 's,/usr/sbin/tlspolicy-milter,$(sbindir)/tlspolicy-milter,g' \
                      -e 's,/etc/tlspolicy-milter/,$(sysconfdir)/tlspolicy-milter/,g'
 INSTALL_COPIES := $(BUILD)/install/tlspolicy-milter.8 $(BUILD)/install/tlspolicy-milter.toml.5 \
-                  $(BUILD)/install/tlspolicy-milter.toml $(BUILD)/install/tlspolicy-milter.service
+                  $(BUILD)/install/tlspolicy-milter.toml $(BUILD)/install/tlspolicy-milter.service \
+                  $(BUILD)/install/tlspolicy-ingest.service
 .PHONY: install uninstall dist distcheck
 
 $(BUILD)/install/tlspolicy-milter.8: man/tlspolicy-milter.8
 $(BUILD)/install/tlspolicy-milter.toml.5: man/tlspolicy-milter.toml.5
 $(BUILD)/install/tlspolicy-milter.toml: conf/tlspolicy-milter.toml
 $(BUILD)/install/tlspolicy-milter.service: contrib/tlspolicy-milter.service
+$(BUILD)/install/tlspolicy-ingest.service: contrib/tlspolicy-ingest.service
 $(INSTALL_COPIES): $(CONFIG_MK)
 	@mkdir -p $(@D)
 	$(INSTALL_PATHS) $(firstword $(filter-out $(CONFIG_MK),$^)) > $@
@@ -229,13 +232,15 @@ install: $(BIN) $(INSTALL_COPIES)
 	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.8 $(DESTDIR)$(mandir)/man8/tlspolicy-milter.8
 	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml.5 $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5
 	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.service $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service
+	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-ingest.service $(DESTDIR)$(systemdunitdir)/tlspolicy-ingest.service
 	@if [ -e $(INSTALL_CONF) ]; then echo "install: kept the existing $(INSTALL_CONF)"; \
 	 else echo "$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF)"; \
 	      $(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF); fi
 
 uninstall: $(BUILD)/install/tlspolicy-milter.toml
 	rm -f $(DESTDIR)$(sbindir)/tlspolicy-milter $(DESTDIR)$(mandir)/man8/tlspolicy-milter.8 \
-	    $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5 $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service
+	    $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5 $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service \
+	    $(DESTDIR)$(systemdunitdir)/tlspolicy-ingest.service
 	@if [ -e $(INSTALL_CONF) ]; then \
 	   if cmp -s $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF); then \
 	     echo "rm -f $(INSTALL_CONF)"; rm -f $(INSTALL_CONF); \

@@ -338,7 +338,9 @@ std::string DeliveryAssembler::save_state() const {
     std::string out = "tlspolicy-ingest-state 1 ";
     out += word(mta_);
     out += '\n';
-    for (const std::string& s : tls_seen_) out += "seen\t" + s + '\n';
+    std::vector<std::string> seen(tls_seen_.begin(), tls_seen_.end());
+    std::sort(seen.begin(), seen.end());  // the same state, the same text
+    for (const std::string& s : seen) out += "seen\t" + s + '\n';
     std::vector<const std::pair<const std::string, Pending>*> order;
     for (const auto& e : pending_) order.push_back(&e);
     std::sort(order.begin(), order.end(), [](auto a, auto b) { return a->second.used < b->second.used; });

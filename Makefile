@@ -147,7 +147,7 @@ distclean: clean
 # never part of `make check`. Built into $(BUILD)/bench/.
 BENCH_DIR := $(BUILD)/bench
 BENCH_CXXFLAGS = -std=c++20 $(WARN) $(CPPFLAGS) $(CXXFLAGS) -O2 -Isrc
-.PHONY: bench-tools bench-protocol bench-scale bench-store soak
+.PHONY: bench-tools bench-protocol bench-scale bench-store soak bench-ingest
 
 $(BENCH_DIR)/milter_driver: tests/bench/milter_driver.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
@@ -164,6 +164,10 @@ $(BENCH_DIR)/plain_milter: tests/bench/plain_milter.cpp $(CONFIG_MK)
 $(BENCH_DIR)/policy_scale: tests/bench/policy_scale.cpp $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lbenchmark $(LIBS)
+
+$(BENCH_DIR)/ingest_bench: tests/bench/ingest_bench.cpp $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 bench-tools: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter $(BENCH_DIR)/policy_scale
 
@@ -184,6 +188,13 @@ STORE_ROWS ?= 10000000
 bench-store: $(BIN) $(BENCH_DIR)/milter_driver
 	BUILD=$(BUILD) tests/bench/store/run-store-bench
 	BUILD=$(BUILD) tests/bench/store/gen-observations --rows $(STORE_ROWS)
+
+# The ingest parser over a generated mail.log of INGEST_BYTES (1 GB; written
+# once to $(BENCH_DIR)/mail.log, never committed), on one core, under the lock.
+INGEST_BYTES ?= 1000000000
+bench-ingest: $(BENCH_DIR)/ingest_bench
+	@test -s $(BENCH_DIR)/mail.log || tests/bench/ingest/gen-maillog --bytes $(INGEST_BYTES) $(BENCH_DIR)/mail.log
+	flock /tmp/tlspolicy-bench.lock taskset -c 1 $(BENCH_DIR)/ingest_bench $(BENCH_DIR)/mail.log
 
 # 200,000 messages and 1,000 held connections against tlspolicy-milter
 # (takes the benchmark lock itself).

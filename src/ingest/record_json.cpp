@@ -75,7 +75,9 @@ std::string iso_time(std::int64_t seconds, std::int32_t usec) {
 }
 
 std::string record_json(const OutboundDelivery& d) {
-    std::string out = "{\"type\":\"delivery\"";
+    std::string out;
+    out.reserve(640);
+    out = "{\"type\":\"delivery\"";
     field(out, "mta", word(d.mta));
     field(out, "time", iso_time(d.time, d.time_usec));
     field(out, "host", d.host);

@@ -17,6 +17,7 @@
 #include "ingest/io/file_sink.hpp"
 #include "ingest/io/ingest_run.hpp"
 #include "ingest/io/line_source.hpp"
+#include "ingest/io/system_clock.hpp"
 #include "ingest/record_json.hpp"
 #include "ingest_test_util.hpp"
 
@@ -306,6 +307,24 @@ TEST(IngestRun, WarnsOnceWhenNoTlsLineComes) {
     EXPECT_EQ(e.find("warning:", first + 1), std::string::npos) << "warned twice:\n" << e;
     EXPECT_NE(e.find("smtp_tls_loglevel = 1"), std::string::npos) << e;
     EXPECT_NE(e.find("30 deliveries (30 sent"), std::string::npos) << e;
+}
+
+// The machine's zone, hour by hour (cached): winter and summer time in
+// Berlin, the hours of now and of the lines alternating as they do in a run.
+TEST(IngestSystemClock, LocalOffsetsFollowTheZone) {
+    const char* old = std::getenv("TZ");
+    const std::string saved = old ? old : "";
+    ::setenv("TZ", "Europe/Berlin", 1);
+    ::tzset();
+    SystemClock clock;
+    for (int round = 0; round < 2; ++round) {
+        EXPECT_EQ(clock.local_offset(epoch_seconds(2026, 12, 6, 7, 0, 0)), 3600);
+        EXPECT_EQ(clock.local_offset(epoch_seconds(2026, 7, 6, 7, 0, 0)), 7200);
+        EXPECT_EQ(clock.local_offset(epoch_seconds(2026, 12, 6, 8, 30, 0)), 3600);
+    }
+    if (old) ::setenv("TZ", saved.c_str(), 1);
+    else ::unsetenv("TZ");
+    ::tzset();
 }
 
 }  // namespace

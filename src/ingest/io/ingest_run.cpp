@@ -87,9 +87,9 @@ int run_ingest(const Policy& policy, const IngestOptions& o, DeliverySink& sink,
                                                                           : std::nullopt);
             source = std::move(j);
         } else if (o.path == "-") {
-            if (cp && cp->position.kind != LogPosition::Kind::None)
-                err << kTag << "note: standard input cannot resume from the checkpoint in the output; "
-                               "reading it all\n";
+            if (cp)
+                err << kTag << "note: standard input has no position to resume from: its records are added "
+                               "after the output's last checkpoint (the same lines given twice count twice)\n";
             source = std::make_unique<StreamSource>(0);
         } else {
             auto f = std::make_unique<FileSource>(o.path, o.follow, o.rotation_grace);

@@ -10,13 +10,18 @@ namespace tlspolicy::ingest {
 class SystemClock final : public Clock {
 public:
     std::int64_t now() const override;
-    // mktime() for the hour `local` falls in, kept for the next lines of that
-    // hour: a mail log holds millions of lines and few hours.
+    // mktime() for the hour `local` falls in, kept for later lines of that
+    // hour: a mail log holds millions of lines and few hours, and mktime()
+    // looks at /etc/localtime each time. Direct-mapped, so that the hour of
+    // now (for a line's year) and the hours of the lines do not evict each other.
     int local_offset(std::int64_t local) const override;
 
 private:
-    mutable std::int64_t hour_ = -1;
-    mutable int offset_ = 0;
+    struct Entry {
+        std::int64_t hour = -1;
+        int offset = 0;
+    };
+    mutable Entry cache_[64];
 };
 
 }  // namespace tlspolicy::ingest

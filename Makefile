@@ -153,7 +153,7 @@ distclean: clean
 # never part of `make check`. Built into $(BUILD)/bench/.
 BENCH_DIR := $(BUILD)/bench
 BENCH_CXXFLAGS = -std=c++20 $(WARN) $(CPPFLAGS) $(CXXFLAGS) -O2 -Isrc
-.PHONY: bench-tools bench-protocol bench-scale bench-store soak
+.PHONY: bench-tools bench-protocol bench-scale bench-store soak bench-ingest
 
 $(BENCH_DIR)/milter_driver: tests/bench/milter_driver.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
@@ -170,6 +170,10 @@ $(BENCH_DIR)/plain_milter: tests/bench/plain_milter.cpp $(CONFIG_MK)
 $(BENCH_DIR)/policy_scale: tests/bench/policy_scale.cpp $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lbenchmark $(LIBS)
+
+$(BENCH_DIR)/ingest_bench: tests/bench/ingest_bench.cpp $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 bench-tools: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter $(BENCH_DIR)/policy_scale
 
@@ -191,6 +195,13 @@ bench-store: $(BIN) $(BENCH_DIR)/milter_driver
 	BUILD=$(BUILD) tests/bench/store/run-store-bench
 	BUILD=$(BUILD) tests/bench/store/gen-observations --rows $(STORE_ROWS)
 
+# The ingest parser over a generated mail.log of INGEST_BYTES (1 GB; written
+# once to $(BENCH_DIR)/mail.log, never committed), on one core, under the lock.
+INGEST_BYTES ?= 1000000000
+bench-ingest: $(BENCH_DIR)/ingest_bench
+	@test -s $(BENCH_DIR)/mail.log || tests/bench/ingest/gen-maillog --bytes $(INGEST_BYTES) $(BENCH_DIR)/mail.log
+	flock /tmp/tlspolicy-bench.lock taskset -c 1 $(BENCH_DIR)/ingest_bench $(BENCH_DIR)/mail.log
+
 # 200,000 messages and 1,000 held connections against tlspolicy-milter
 # (takes the benchmark lock itself).
 soak: $(BIN) $(BENCH_DIR)/milter_driver
@@ -203,6 +214,7 @@ soak: $(BIN) $(BENCH_DIR)/milter_driver
 #   $(mandir)/man8/tlspolicy-milter.8, $(mandir)/man5/tlspolicy-milter.toml.5
 #   $(sysconfdir)/tlspolicy-milter/tlspolicy-milter.toml  (only when absent)
 #   $(systemdunitdir)/tlspolicy-milter.service            ($(prefix)/lib/systemd/system)
+#   $(systemdunitdir)/tlspolicy-ingest.service             (outbound deliveries; not enabled)
 # and `make uninstall` removes them, except a config that differs from the
 # sample: that one is the operator's.
 INSTALL        ?= install
@@ -214,13 +226,15 @@ INSTALL_CONF   = $(DESTDIR)$(sysconfdir)/tlspolicy-milter/tlspolicy-milter.toml
 INSTALL_PATHS  = sed -e 's,/usr/sbin/tlspolicy-milter,$(sbindir)/tlspolicy-milter,g' \
                      -e 's,/etc/tlspolicy-milter/,$(sysconfdir)/tlspolicy-milter/,g'
 INSTALL_COPIES := $(BUILD)/install/tlspolicy-milter.8 $(BUILD)/install/tlspolicy-milter.toml.5 \
-                  $(BUILD)/install/tlspolicy-milter.toml $(BUILD)/install/tlspolicy-milter.service
+                  $(BUILD)/install/tlspolicy-milter.toml $(BUILD)/install/tlspolicy-milter.service \
+                  $(BUILD)/install/tlspolicy-ingest.service
 .PHONY: install uninstall dist distcheck
 
 $(BUILD)/install/tlspolicy-milter.8: man/tlspolicy-milter.8
 $(BUILD)/install/tlspolicy-milter.toml.5: man/tlspolicy-milter.toml.5
 $(BUILD)/install/tlspolicy-milter.toml: conf/tlspolicy-milter.toml
 $(BUILD)/install/tlspolicy-milter.service: contrib/tlspolicy-milter.service
+$(BUILD)/install/tlspolicy-ingest.service: contrib/tlspolicy-ingest.service
 $(INSTALL_COPIES): $(CONFIG_MK)
 	@mkdir -p $(@D)
 	$(INSTALL_PATHS) $(firstword $(filter-out $(CONFIG_MK),$^)) > $@
@@ -235,13 +249,15 @@ install: $(BIN) $(INSTALL_COPIES)
 	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.8 $(DESTDIR)$(mandir)/man8/tlspolicy-milter.8
 	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml.5 $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5
 	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.service $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service
+	$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-ingest.service $(DESTDIR)$(systemdunitdir)/tlspolicy-ingest.service
 	@if [ -e $(INSTALL_CONF) ]; then echo "install: kept the existing $(INSTALL_CONF)"; \
 	 else echo "$(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF)"; \
 	      $(INSTALL) -m 0644 $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF); fi
 
 uninstall: $(BUILD)/install/tlspolicy-milter.toml
 	rm -f $(DESTDIR)$(sbindir)/tlspolicy-milter $(DESTDIR)$(mandir)/man8/tlspolicy-milter.8 \
-	    $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5 $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service
+	    $(DESTDIR)$(mandir)/man5/tlspolicy-milter.toml.5 $(DESTDIR)$(systemdunitdir)/tlspolicy-milter.service \
+	    $(DESTDIR)$(systemdunitdir)/tlspolicy-ingest.service
 	@if [ -e $(INSTALL_CONF) ]; then \
 	   if cmp -s $(BUILD)/install/tlspolicy-milter.toml $(INSTALL_CONF); then \
 	     echo "rm -f $(INSTALL_CONF)"; rm -f $(INSTALL_CONF); \

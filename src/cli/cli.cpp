@@ -11,6 +11,7 @@
 
 #include "cli/explain.hpp"
 #include "cli/export.hpp"
+#include "cli/ingest.hpp"
 #include "cli/probe.hpp"
 #include "report/report.hpp"
 #include "report/render/formats.hpp"
@@ -119,6 +120,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         ->capture_default_str();
     pr->add_option("--helo", po.helo, "the name to say EHLO with (default: this host's name)");
 
+    IngestRequest ir;
+    CLI::App* in = app.add_subcommand("ingest", "outbound deliveries from the MTA's log: postfix | sendmail");
+    in->add_option("mta", ir.mta, "postfix or sendmail: whose log it is")->required()->check(CLI::IsMember({"postfix", "sendmail"}));
+    in->add_option("path", ir.path, "the log file (/var/log/mail.log), or - for standard input");
+    in->add_flag("--follow", ir.follow, "keep reading as the log grows, across rotation (like tail -F)");
+    in->add_flag("--journal", ir.journal, "read journald through journalctl instead of a file");
+    in->add_option("--journal-directory", ir.journal_directory, "journal files in this directory (implies --journal)");
+    in->add_option("--output", ir.output, "records and checkpoints into this JSON-lines file, resumed from on restart");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -128,9 +138,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         out << "tlspolicy-milter " << TLSPOLICY_VERSION << "\n" << cipher_table::openssl_version() << "\n";
         return 0;
     }
-    // explain, report, export and probe load and check the file too, and stop on its errors:
+    // explain, report, export, probe and ingest load and check the file too, and stop on its errors:
     // --check with either would leave one of the two requests unanswered.
-    for (const CLI::App* sub : {ex, rp, xp, pr})
+    for (const CLI::App* sub : {ex, rp, xp, pr, in})
         if (check && sub->parsed()) {
             err << "--check and " << sub->get_name() << " are separate requests: run 'tlspolicy-milter -c FILE "
                 << "--check' to validate the file, or 'tlspolicy-milter -c FILE " << sub->get_name()
@@ -142,7 +152,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         err << "tlspolicy-milter: -p '" << socket << "': " << why << "\n";
         return 2;
     }
-    if (!check && !ex->parsed() && !rp->parsed() && !xp->parsed() && !pr->parsed()) {
+    if (!check && !ex->parsed() && !rp->parsed() && !xp->parsed() && !pr->parsed() && !in->parsed()) {
         if (!daemon) {
             err << "tlspolicy-milter: this program was built without the daemon\n";
             return 2;
@@ -161,6 +171,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     }
     if (xp->parsed()) return export_table(*config, xo, out, err);
     if (pr->parsed()) return probe_command(*config, po, out, err);
+    if (in->parsed()) return ingest_command(*config, ir, out, err);
     return explain(*config, req, out, err);
 }
 

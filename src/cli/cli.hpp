@@ -1,5 +1,5 @@
 // The command line: option parsing (CLI11, only here) and dispatch to the
-// daemon, --check, explain, report, export and probe. Takes its streams as
+// daemon, --check, explain, report, export, probe and ingest. Takes its streams as
 // arguments so tests can run it in-process.
 #pragma once
 #include <iosfwd>

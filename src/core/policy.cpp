@@ -111,4 +111,17 @@ void Policy::match_recipients(std::string_view recipient, std::vector<Match>& ou
     order(out, from);
 }
 
+void Policy::match_destinations(std::string_view domain, std::vector<Match>& out) const {
+    const std::size_t from = out.size();
+    thread_local std::vector<IndexHit> hits;
+    // A bare name: the index looks it up as a domain and as each ".parent",
+    // never as an address; a literal ("[192.0.2.1]") is no one's domain.
+    if (domain.empty() || domain.front() == '[' || domain.find('@') != std::string_view::npos ||
+        sender_index_.empty())
+        return;
+    sender_index_.find(domain, hits);
+    collect(hits, Selector::Sender, out);
+    order(out, from);
+}
+
 }  // namespace tlspolicy

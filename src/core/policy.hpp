@@ -86,6 +86,10 @@ public:
     void match_partners(const std::optional<IpAddress>& client, std::string_view hostname,
                         std::string_view sender, std::vector<Match>& out) const;
     void match_recipients(std::string_view recipient, std::vector<Match>& out) const;
+    // Partner rules whose `senders` domain entries cover a destination domain
+    // (normalized, bare): the partners mail we send to that domain goes to.
+    // Address entries name a sender's mailbox, not a destination: never hit.
+    void match_destinations(std::string_view domain, std::vector<Match>& out) const;
 
 private:
     CidrIndex client_index_;

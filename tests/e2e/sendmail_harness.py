@@ -115,12 +115,19 @@ class SendmailHarness(SinkHarness):
     hosts: {"127.0.0.3": "mail.partner.test"}: names for client addresses,
       forward and reverse (a private /etc/hosts); 127.0.0.2 has none.
     myhostname: Sendmail's $j.
+    relay_port: deliver to each recipient domain's own host (its address from
+      hosts=, no DNS) on this port, instead of to the smtp-sink: Sendmail as
+      the SMTP client of other servers (the smtp-sink still runs, unused).
+    syslog_socket: log through syslog(3) to this unix socket (a private
+      journald's dev-log) instead of into sendmail.log: the daemon's /dev is
+      then a private tmpfs holding the usual devices and /dev/log pointing
+      there. log() reads nothing in that mode; the socket's reader has it all.
     """
 
     reply_prefixes_address = True  # "550 5.7.10 <addr>... text" at MAIL and RCPT
 
     def __init__(self, workdir=None, milter=None, filter_lines=None, hosts=None,
-                 myhostname="mx.sendmail.test", client_ca=None):
+                 myhostname="mx.sendmail.test", client_ca=None, relay_port=None, syslog_socket=None):
         self._tmp = workdir is None
         self.workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="smh."))
         self.milter = milter
@@ -128,6 +135,8 @@ class SendmailHarness(SinkHarness):
         self.hosts = dict(hosts or {})
         self.myhostname = myhostname
         self.client_ca = client_ca  # also trusted for client certificates ({verify} OK)
+        self.relay_port = relay_port
+        self.syslog_socket = syslog_socket
         self.root = os.path.join(self.workdir, "root")
         self.etc = os.path.join(self.workdir, "etc")
         self.queue_dir = os.path.join(self.workdir, "mqueue")
@@ -240,8 +249,7 @@ define(`confCACERT', `{tls}/{cacert}')dnl
 define(`confCACERT_PATH', `{tls}')dnl
 define(`confCIPHER_LIST', `{ciphers}')dnl
 define(`_REC_TLS_', `(version=${{tls_version}} cipher=${{cipher}} bits=${{cipher_bits}}/${{alg_bits}} verify=${{verify}})$.$?u')dnl
-define(`SMART_HOST', `[127.0.0.1]')dnl
-define(`RELAY_MAILER_ARGS', `TCP $h {sink}')dnl
+{smart_host}define(`RELAY_MAILER_ARGS', `TCP $h {sink}')dnl
 define(`ESMTP_MAILER_ARGS', `TCP $h {sink}')dnl
 define(`SMTP_MAILER_ARGS', `TCP $h {sink}')dnl
 FEATURE(`no_default_msa')dnl
@@ -252,7 +260,8 @@ DAEMON_OPTIONS(`Port={port}, Addr=127.0.0.1, Name=MTA')dnl
 {filt}
 MAILER(`smtp')dnl
 """.format(host=self.myhostname, queue=self.queue_dir, e=e, w=self.workdir, tls=self.tls_dir,
-           ciphers=ph.LEGACY_CIPHERS, sink=self.sink_port, port=self.port, filt=filt,
+           ciphers=ph.LEGACY_CIPHERS, sink=self.relay_port or self.sink_port, port=self.port, filt=filt,
+           smart_host="" if self.relay_port else "define(`SMART_HOST', `[127.0.0.1]')dnl\n",
            cacert="cacerts.pem" if self.client_ca else "cert.pem")
 
     def _write_cf(self):
@@ -275,10 +284,22 @@ MAILER(`smtp')dnl
     def _start_daemon(self):
         e = self.etc
         # Private propagation: the bind mounts never show outside the namespace.
+        script = 'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/nsswitch.conf && '
+        logging = ["-D", self.log_path, "-d89.8"]
+        if self.syslog_socket:
+            # syslog(3) writes to /dev/log, always: give the daemon a /dev of
+            # its own (the devices it uses, bound from the real one) where
+            # /dev/log is the given socket.
+            real_dev = os.path.join(self.workdir, "real-dev")
+            os.makedirs(real_dev, exist_ok=True)
+            script += ('mount --bind /dev "%s" && mount -t tmpfs -o mode=755 tmpfs /dev && '
+                       'for n in null zero full random urandom tty; do touch /dev/$n && '
+                       'mount --bind "%s/$n" /dev/$n || exit 1; done && ln -s "%s" /dev/log && '
+                       % (real_dev, real_dev, self.syslog_socket))
+            logging = []
         argv = [UNSHARE, "--mount", "--propagation", "private", "/bin/sh", "-c",
-                'mount --bind "$0" /etc/hosts && mount --bind "$1" /etc/nsswitch.conf && '
-                'shift && exec "$@"', os.path.join(e, "hosts"), os.path.join(e, "nsswitch.conf"),
-                self.binary, "-bD", "-q1m", "-C", self.cf_path, "-D", self.log_path, "-d89.8"]
+                script + 'shift && exec "$@"', os.path.join(e, "hosts"), os.path.join(e, "nsswitch.conf"),
+                self.binary, "-bD", "-q1m", "-C", self.cf_path] + logging
         if os.environ.get("E2E_SENDMAIL_MACROS"):
             argv.append("-d64.10")  # every macro sent to milters, into the log
         env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(self.root, LIBDIR))

@@ -10,7 +10,7 @@
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_CXX     ?= clang++-14
 FUZZ_SECONDS ?= 40
-TARGETS      := config facts sanitize milter authserv address mta_sts
+TARGETS      := config facts sanitize milter authserv address mta_sts ingest
 
 FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CXXFLAGS_F := -std=c++20 -g -O1 -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
@@ -27,6 +27,8 @@ SRCS_sanitize := src/core/sanitize.cpp src/core/header_stamp.cpp src/core/verdic
 SRCS_authserv := $(SRCS_sanitize:tests/fuzz/fuzz_sanitize.cpp=tests/fuzz/fuzz_authserv.cpp)
 SRCS_address  := $(SRCS_sanitize:tests/fuzz/fuzz_sanitize.cpp=tests/fuzz/fuzz_address.cpp)
 SRCS_mta_sts  := src/core/mta_sts.cpp src/core/tls_rpt.cpp tests/fuzz/fuzz_mta_sts.cpp
+# The log parsers and the assembler: pure, the core and src/ingest only.
+SRCS_ingest   := $(wildcard src/core/*.cpp src/ingest/*.cpp) tests/fuzz/fuzz_ingest.cpp
 # src/milter/log.cpp is replaced by log_probe.cpp, which checks every line.
 # The libc shim is linked as in the daemon: libmilter's I/O takes the same path.
 SRCS_milter   := $(POLICY_SRCS) src/stats/metrics.cpp src/milter/callbacks.cpp src/milter/snapshot.cpp \

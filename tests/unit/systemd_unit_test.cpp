@@ -1,6 +1,8 @@
 // contrib/tlspolicy-milter.service: `systemctl reload` must check the policy
 // file before it sends SIGHUP, with the same file the service runs on, so a
 // broken file fails the reload visibly instead of being only logged.
+// contrib/tlspolicy-ingest.service: checks the file it runs on before it
+// starts, follows, and keeps a resumable output in its state directory.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -15,11 +17,12 @@ using tlspolicy::tests::read_file;
 using tlspolicy::tests::source_dir;
 
 constexpr const char* kUnit = "contrib/tlspolicy-milter.service";
+constexpr const char* kIngestUnit = "contrib/tlspolicy-ingest.service";
 
 // The values of every `KEY=` line, in file order.
-std::vector<std::string> values_of(const std::string& key) {
-    std::istringstream in(read_file(source_dir() / kUnit));
-    EXPECT_FALSE(in.str().empty()) << kUnit << " is missing or empty under " << source_dir();
+std::vector<std::string> values_of(const std::string& key, const char* unit = kUnit) {
+    std::istringstream in(read_file(source_dir() / unit));
+    EXPECT_FALSE(in.str().empty()) << unit << " is missing or empty under " << source_dir();
     std::vector<std::string> out;
     for (std::string line; std::getline(in, line);)
         if (line.rfind(key + "=", 0) == 0) out.push_back(line.substr(key.size() + 1));
@@ -44,6 +47,19 @@ TEST(SystemdUnit, ReloadChecksTheFileBeforeSignalling) {
     EXPECT_FALSE(config_of(start[0]).empty()) << start[0];
     EXPECT_EQ(config_of(reload[0]), config_of(start[0])) << "the reload must check the file the service runs on";
     EXPECT_EQ(reload[1], "/bin/kill -HUP $MAINPID");
+}
+
+TEST(SystemdUnit, IngestChecksFollowsAndResumes) {
+    const std::vector<std::string> pre = values_of("ExecStartPre", kIngestUnit);
+    const std::vector<std::string> start = values_of("ExecStart", kIngestUnit);
+    ASSERT_EQ(pre.size(), 1u);
+    ASSERT_EQ(start.size(), 1u);
+    EXPECT_NE(pre[0].find(" --check"), std::string::npos) << pre[0];
+    EXPECT_FALSE(config_of(start[0]).empty()) << start[0];
+    EXPECT_EQ(config_of(pre[0]), config_of(start[0]));
+    for (const char* part : {" ingest postfix ", " --follow", " --output /var/lib/tlspolicy-milter/"})
+        EXPECT_NE(start[0].find(part), std::string::npos) << part << " in " << start[0];
+    EXPECT_EQ(values_of("StateDirectory", kIngestUnit), std::vector<std::string>{"tlspolicy-milter"});
 }
 
 }  // namespace

@@ -1,0 +1,79 @@
+// `ingest`: the request checked, signals taken over for a clean stop, then the
+// ingest loop of src/ingest/io with a file or stream sink.
+#include "cli/ingest.hpp"
+
+#include <csignal>
+#include <ostream>
+
+#include "ingest/io/file_sink.hpp"
+#include "ingest/io/ingest_run.hpp"
+#include "ingest/io/system_clock.hpp"
+
+namespace tlspolicy {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void stop_ingest(int) { g_stop = 1; }
+
+// SIGTERM, SIGINT and SIGHUP stop the loop after a last checkpoint; no
+// SA_RESTART, so a wait in progress ends at once.
+class StopSignals {
+public:
+    StopSignals() {
+        struct sigaction sa{};
+        sa.sa_handler = stop_ingest;
+        sigemptyset(&sa.sa_mask);
+        for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &sa, &old_[i]);
+    }
+    ~StopSignals() {
+        for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    }
+
+private:
+    static constexpr int kSignals[3] = {SIGTERM, SIGINT, SIGHUP};
+    struct sigaction old_[3];
+};
+
+}  // namespace
+
+int ingest_command(const Config& config, const IngestRequest& r, std::ostream& out, std::ostream& err) {
+    ingest::IngestOptions o;
+    o.mta = r.mta == "sendmail" ? ingest::Mta::Sendmail : ingest::Mta::Postfix;
+    o.journal = r.journal || !r.journal_directory.empty();
+    o.journal_directory = r.journal_directory;
+    o.path = r.path;
+    o.follow = r.follow;
+    if (o.journal && !r.path.empty()) {
+        err << "ingest: --journal reads journald; a log file (" << r.path << ") is another source: give one\n";
+        return 2;
+    }
+    if (!o.journal && r.path.empty()) {
+        err << "ingest: name the MTA's log file (/var/log/mail.log), - for standard input, or --journal\n";
+        return 2;
+    }
+    if (o.follow && r.path == "-") {
+        err << "ingest: --follow follows a file or the journal; standard input is read to its end anyway\n";
+        return 2;
+    }
+    g_stop = 0;
+    StopSignals signals;
+    o.stop = &g_stop;
+    ingest::SystemClock clock;
+    try {
+        if (r.output.empty()) {
+            ingest::StreamSink sink(out);
+            return ingest::run_ingest(*config.policy, o, sink, clock, err);
+        }
+        ingest::FileSink sink(r.output);
+        if (sink.cut_at_open() > 0)
+            err << "tlspolicy-milter ingest: note: " << r.output << " ended in a batch without its checkpoint (a "
+                << "run that stopped while writing): its " << sink.cut_at_open() << " bytes were cut off; the "
+                << "lines are read again\n";
+        return ingest::run_ingest(*config.policy, o, sink, clock, err);
+    } catch (const ingest::SinkError& e) {
+        err << "tlspolicy-milter ingest: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace tlspolicy

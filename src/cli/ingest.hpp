@@ -1,0 +1,23 @@
+// `ingest postfix|sendmail [--follow] [--journal] [--output FILE] [PATH|-]`:
+// outbound deliveries from the MTA's own log, judged by the policy, as records
+// with a checkpoint in FILE (or as JSON lines on standard output).
+#pragma once
+#include <iosfwd>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace tlspolicy {
+
+struct IngestRequest {
+    std::string mta;                // "postfix" or "sendmail"
+    std::string path;               // a log file, "-" for standard input, "" with --journal
+    bool follow = false;
+    bool journal = false;
+    std::string journal_directory;  // implies journal
+    std::string output;             // "" : records on standard output, no checkpoint
+};
+
+int ingest_command(const Config& config, const IngestRequest& request, std::ostream& out, std::ostream& err);
+
+}  // namespace tlspolicy

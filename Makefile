@@ -113,9 +113,10 @@ run-pg: unit
 	else python3 tests/e2e/pg_fixture.py -- $(UNIT) --gtest_filter='Postgres*'; fi
 
 # End-to-end: the built daemon behind a real Postfix on loopback (root). The
-# PostgreSQL outages (two times 30 s down, mostly waiting) run beside the rest.
+# PostgreSQL outages (two times 30 s down) and the alert rules on a real
+# Prometheus (40 s), mostly waiting, run beside the rest.
 run-e2e: $(BIN)
-	TLSPOLICY_BIN=$(abspath $(BIN)) python3 tests/e2e/run.py -q --beside=FleetOutage
+	TLSPOLICY_BIN=$(abspath $(BIN)) python3 tests/e2e/run.py -q --beside=FleetOutage --beside=AlertsOnRealPrometheus
 
 deps:
 	contrib/install-deps

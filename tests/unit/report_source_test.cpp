@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/report.hpp"
+#include "report/report.hpp"
 #include "report_source_fixture.hpp"
 
 namespace tlspolicy {
@@ -25,7 +25,7 @@ std::string run(const ReportOptions& base, const std::string& format, const std:
     opt.since = opt.since.empty() ? "120d" : opt.since;
     opt.now = kNow;
     opt.database = "FAKE";
-    EXPECT_EQ(report(*fixture::policy(), opt, source, out, err), 0) << err.str();
+    EXPECT_EQ(run_report(*fixture::policy(), opt, source, out, err), 0) << err.str();
     return out.str() + err.str();
 }
 
@@ -131,7 +131,7 @@ TEST(ReportSource, EvidenceRefusesAgainst) {
     opt.evidence = true;
     opt.against = "tests/golden/report/stricter.toml";
     opt.database = "FAKE";
-    EXPECT_EQ(report(*fixture::policy(), opt, source, out, err), 2);
+    EXPECT_EQ(run_report(*fixture::policy(), opt, source, out, err), 2);
     EXPECT_NE(err.str().find("--evidence and --against"), std::string::npos) << err.str();
 }
 

@@ -3,8 +3,8 @@
 // evidence per rule and calendar month, and the policy versions as spans.
 #include <gtest/gtest.h>
 
-#include "cli/report_evidence.hpp"
-#include "cli/report_tally.hpp"
+#include "report/evidence.hpp"
+#include "report/tally.hpp"
 #include "test_policy.hpp"
 
 namespace tlspolicy {
@@ -57,7 +57,7 @@ TEST(ReportRuleKinds, TheStoredKindWinsOverTheCurrentPolicy) {
     };
     const Policy policy = current_policy();
     for (const Case& c : cases) {
-        report_tally::Gatherer g(policy, nullptr, report_tally::make_window(kMay8, 7 * kDay));
+        report::Gatherer g(policy, nullptr, report::make_window(kMay8, 7 * kDay));
         g.add(c.o);
         std::vector<std::string> got;
         for (const auto& t : g.finish().rules) got.push_back(t.name);
@@ -67,7 +67,7 @@ TEST(ReportRuleKinds, TheStoredKindWinsOverTheCurrentPolicy) {
 
 TEST(ReportRuleKinds, RcptRowsOfOldSchemasListRecipientRules) {
     const Policy policy = current_policy();
-    auto kinds = report_tally::rule_kinds(row(kMay8, {{"acme", P}}, false, Stage::Rcpt), policy);
+    auto kinds = report::rule_kinds(row(kMay8, {{"acme", P}}, false, Stage::Rcpt), policy);
     ASSERT_EQ(kinds.size(), 1u);
     EXPECT_EQ(kinds[0], (RuleRef{"acme", R})) << "on a RCPT row every rule is a recipient rule";
 }
@@ -78,12 +78,12 @@ struct MonthWant {
     int messages, modern, older, plaintext, refused, would_refuse;
 };
 
-std::vector<MonthWant> months_of(const report_evidence::Evidence& ev) {
+std::vector<MonthWant> months_of(const report::Evidence& ev) {
     std::vector<MonthWant> out;
     for (const auto& e : ev.rules)
         for (const auto& m : e.months)
             if (m.messages || m.refused || m.would_refuse)
-                out.push_back({std::string(report_evidence::kind_name(e.kind)) + " " + e.name, m.name, m.messages,
+                out.push_back({std::string(word(e.kind)) + " " + e.name, m.name, m.messages,
                                m.modern, m.older, m.plaintext, m.refused, m.would_refuse});
     return out;
 }
@@ -119,9 +119,9 @@ TEST(ReportEvidence, CountsPerRuleAndCalendarMonth) {
         with(row(kMay8, {{"hr", P}}, false), TlsVersion::None, A, A),         // an old row: hr guessed recipient
     };
     const Policy policy = current_policy();
-    report_evidence::EvidenceTally tally(policy, kMay8 - 60 * kDay, kMay8);
+    report::EvidenceTally tally(policy, kMay8 - 60 * kDay, kMay8);
     for (const Observation& o : rows) tally.add(o);
-    report_evidence::Evidence ev = tally.finish({});
+    report::Evidence ev = tally.finish({});
     const std::vector<MonthWant> want{
         {"partner acme", "2024-03", 2, 1, 1, 0, 0, 1},
         {"partner acme", "2024-04", 1, 1, 0, 0, 1, 0},
@@ -145,8 +145,8 @@ TEST(ReportEvidence, CountsPerRuleAndCalendarMonth) {
 
 TEST(ReportEvidence, NoRowsStillListsEveryRuleOfThePolicy) {
     const Policy policy = current_policy();
-    report_evidence::EvidenceTally tally(policy, kMay8 - 5 * kDay, kMay8);
-    report_evidence::Evidence ev = tally.finish({});
+    report::EvidenceTally tally(policy, kMay8 - 5 * kDay, kMay8);
+    report::Evidence ev = tally.finish({});
     ASSERT_EQ(ev.rules.size(), 2u);
     EXPECT_EQ(ev.rules[0].name + "/" + ev.rules[1].name, "acme/hr");
     EXPECT_EQ(ev.rules[0].months.size(), 1u);
@@ -160,7 +160,7 @@ TEST(ReportVersions, SpansPerHostMergedPerFileAndMode) {
     struct Case {
         const char* name;
         std::vector<PolicyVersion> versions;
-        std::vector<report_tally::VersionSpan> want;
+        std::vector<report::VersionSpan> want;
     };
     const Case cases[] = {
         {"none recorded", {}, {}},
@@ -182,7 +182,7 @@ TEST(ReportVersions, SpansPerHostMergedPerFileAndMode) {
          {{a, Mode::Enforce, 1100, U, true, {"mx1"}}}},
     };
     for (const Case& c : cases) {
-        auto got = report_tally::version_spans(c.versions, S, U);
+        auto got = report::version_spans(c.versions, S, U);
         ASSERT_EQ(got.size(), c.want.size()) << c.name;
         for (std::size_t i = 0; i < got.size(); ++i) {
             EXPECT_EQ(got[i].sha256.substr(0, 1) + " " + std::string(word(got[i].mode)),

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
-#include "cli/report.hpp"
+#include "report/report.hpp"
 #include "store/observation_row.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/observation_store.hpp"
@@ -117,7 +117,7 @@ std::string run(const TempDb& db, const std::string& format, const std::string& 
     opt.against = against;
     opt.database = db.path;
     opt.now = kNow;
-    int code = report(*policy(), opt, out, err);
+    int code = run_report(*policy(), opt, out, err);
     if (rc) *rc = code;
     std::string s = out.str() + err.str();
     for (std::size_t p; (p = s.find(db.path)) != std::string::npos;) s.replace(p, db.path.size(), "DATABASE");

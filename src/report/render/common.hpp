@@ -1,6 +1,9 @@
-// What the report's renderers share: time and number texts, escaping for
-// each format, and the table rows the per-rule, per-domain and offender
-// tables are made of. One renderer per format; report_formats names them.
+// What the renderers of both report kinds share, so that every format says
+// the same thing in the same words: time and number texts, the notes, the
+// table rows (per rule, domain, host, offender; per month for evidence) and
+// each table syntax. Escaping is core/escape.hpp's. One renderer file per
+// format (text, csv, json, html), each writing both kinds; formats.cpp
+// names them.
 #pragma once
 #include <cstdint>
 #include <iosfwd>
@@ -10,13 +13,15 @@
 #include <string_view>
 #include <vector>
 
-#include "cli/report_tally.hpp"
+#include "core/escape.hpp"
+#include "report/evidence.hpp"
+#include "report/tally.hpp"
 
-namespace tlspolicy::report_render {
+namespace tlspolicy::report::render {
 
-using report_tally::Offender;
-using report_tally::Report;
-using report_tally::Tally;
+using report::Offender;
+using report::Report;
+using report::Tally;
 
 std::span<const char* const> notes();  // what the numbers mean, printed with every report
 
@@ -26,10 +31,6 @@ std::string percent(int n, int total);           // "14.3%"
 std::string share(int n, int total);             // "0.1429"
 std::string join(const std::set<std::string>& names);  // "a,b"
 std::string title(const Report& r);
-
-std::string csv_field(std::string_view s);   // RFC 4180 quoting when needed
-std::string json_string(std::string_view s);  // quoted, escaped
-std::string html(std::string_view s);        // & < > " escaped
 
 // A table cell. Numbers are right-aligned; in HTML weak values stand out,
 // numbers and times never wrap, and a reply gets room to be read.
@@ -51,7 +52,7 @@ std::vector<std::string> offender_header();
 inline constexpr const char* kNoVersions =
     "none recorded: this store keeps no policy versions, or no milter started or reloaded in or before this window";
 std::vector<std::string> version_header();
-std::vector<Row> version_rows(const std::vector<report_tally::VersionSpan>& versions);
+std::vector<Row> version_rows(const std::vector<report::VersionSpan>& versions);
 std::string hosts_list(const std::set<std::string>& hosts);  // "mx1,mx2"; "" as "(not recorded)"
 
 // Two spaces between columns; a header is aligned like its column.
@@ -60,10 +61,17 @@ void csv_row(const std::vector<std::string>& cells, std::ostream& out);  // CRLF
 void csv_row(const Row& cells, std::ostream& out);
 void html_table(const std::vector<std::string>& head, const std::vector<Row>& rows, std::ostream& out);
 
-// The renderers, one per format.
-void write_text(const Report& r, std::ostream& out);
-void write_csv(const Report& r, std::ostream& out);
-void write_json(const Report& r, std::ostream& out);
-void write_html(const Report& r, std::ostream& out);
+// ---- report --evidence ----
+using report::Evidence;
 
-}  // namespace tlspolicy::report_render
+std::string evidence_title(const Evidence& ev);
+std::span<const char* const> evidence_notes();
+std::string rule_heading(const report::RuleEvidence& e);  // "partner rule acme"
+
+std::vector<std::string> month_header();
+std::string month_percent(int n, const report::Month& m);  // "-" for a month without messages
+std::string weakest_text(const report::Month& m);  // "-" when no session
+std::string hosts_text(const report::Month& m);    // "mx1 3, mx2 1"; "-" when no message
+std::vector<const report::Month*> evidence_months(const report::RuleEvidence& e);  // and the total
+
+}  // namespace tlspolicy::report::render

@@ -16,7 +16,7 @@
 #include "store/observation.hpp"
 #include "store/observation_source.hpp"
 
-namespace tlspolicy::report_tally {
+namespace tlspolicy::report {
 
 // The share columns, one per TLS version; "none" is plaintext.
 constexpr std::array<std::string_view, 6> kColumns{"none", "TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3", "other"};
@@ -128,4 +128,4 @@ private:
     std::map<std::string, Offender> offenders_;  // by sender: the sort's last key
 };
 
-}  // namespace tlspolicy::report_tally
+}  // namespace tlspolicy::report

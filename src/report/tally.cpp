@@ -1,7 +1,7 @@
 // The counting half of `report`: each sender-side observation is added to its
 // partner rules and its sending domain, and judged again against a stricter
 // policy with the same core the milter runs.
-#include "cli/report_tally.hpp"
+#include "report/tally.hpp"
 
 #include <algorithm>
 #include <tuple>
@@ -10,7 +10,7 @@
 #include "core/verdict.hpp"
 #include "tls/cipher_table.hpp"
 
-namespace tlspolicy::report_tally {
+namespace tlspolicy::report {
 
 std::size_t column(TlsVersion v) {
     switch (v) {
@@ -187,4 +187,4 @@ Report Gatherer::finish() {
     return rep;
 }
 
-}  // namespace tlspolicy::report_tally
+}  // namespace tlspolicy::report

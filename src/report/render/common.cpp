@@ -1,6 +1,6 @@
-// The pieces every report renderer uses: texts for times and numbers,
-// escaping, and the rows of the report's tables in each table syntax.
-#include "cli/report_render.hpp"
+// The pieces the renderers of both report kinds use: texts for times and
+// numbers, notes, and the rows of the tables in each table syntax.
+#include "report/render/common.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,10 +8,10 @@
 #include <ctime>
 #include <ostream>
 
-namespace tlspolicy::report_render {
+namespace tlspolicy::report::render {
 
-using report_tally::column;
-using report_tally::kColumns;
+using report::column;
+using report::kColumns;
 
 namespace {
 constexpr std::array<const char*, 4> kNotes{
@@ -54,51 +54,13 @@ std::string title(const Report& r) {
            " (--since " + r.since_text + ")";
 }
 
-std::string csv_field(std::string_view s) {
-    if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
-
-std::string json_string(std::string_view s) {
-    std::string q = "\"";
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            q += '\\';
-            q += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            q += buf;
-        } else {
-            q += c;
-        }
-    }
-    return q + "\"";
-}
-
-std::string html(std::string_view s) {
-    std::string e;
-    for (char c : s) {
-        switch (c) {
-            case '&': e += "&amp;"; break;
-            case '<': e += "&lt;"; break;
-            case '>': e += "&gt;"; break;
-            case '"': e += "&quot;"; break;
-            default: e += c;
-        }
-    }
-    return e;
-}
-
 Row tally_cells(const Tally& t) {
     Row c{{t.name}, {std::to_string(t.sessions), Kind::Number}};
     for (std::size_t i = 0; i < kColumns.size(); ++i) {
         bool weak_share = t.versions[i] > 0 && i != column(TlsVersion::TLSv1_2) && i != column(TlsVersion::TLSv1_3);
         c.push_back({percent(t.versions[i], t.sessions), Kind::Number, weak_share});
     }
-    c.push_back({t.weakest ? describe(*t.weakest) : "-", Kind::Text, t.weakest && report_tally::weak(t.weakest->version)});
+    c.push_back({t.weakest ? describe(*t.weakest) : "-", Kind::Text, t.weakest && report::weak(t.weakest->version)});
     c.push_back({t.last_weak ? iso_time(*t.last_weak) : "-", Kind::Time});
     return c;
 }
@@ -133,11 +95,11 @@ std::string hosts_list(const std::set<std::string>& hosts) {
     return s;
 }
 
-std::vector<Row> version_rows(const std::vector<report_tally::VersionSpan>& versions) {
+std::vector<Row> version_rows(const std::vector<report::VersionSpan>& versions) {
     std::vector<Row> rows;
-    for (const report_tally::VersionSpan& v : versions)
+    for (const report::VersionSpan& v : versions)
         rows.push_back({{v.sha256},
-                        {std::string(mode_name(v.mode)), Kind::Text, v.mode == Mode::Monitor},
+                        {std::string(word(v.mode)), Kind::Text, v.mode == Mode::Monitor},
                         {iso_time(v.from), Kind::Time},
                         {v.current ? "still in force" : iso_time(v.until), Kind::Time},
                         {hosts_list(v.hosts)}});
@@ -193,4 +155,61 @@ void html_table(const std::vector<std::string>& head, const std::vector<Row>& ro
     out << "</table>\n";
 }
 
-}  // namespace tlspolicy::report_render
+// ---- report --evidence ----
+namespace {
+
+constexpr std::array<const char*, 6> kEvidenceNotes{
+    "a message is one accepted message; it counts under every partner rule that applied to its sender and "
+    "every recipient rule that applied to one of its recipients",
+    "TLS 1.2+, older TLS and plaintext are shares of those messages (older TLS includes SSL 3.0 and "
+    "unrecognised versions)",
+    "refused: transactions refused at MAIL FROM (partner rules) or recipients refused at RCPT TO (recipient "
+    "rules); a sender that retries after a tempfail counts once per attempt",
+    "would be refused: accepted in monitor mode, refused had the policy been enforced",
+    "weakest session seen, of every session counted (refused ones included), weakest first: plaintext < older "
+    "TLS version < fewer bits < not AEAD",
+    "months are calendar months in UTC; the first and the last are cut to the window"};
+
+}  // namespace
+
+std::string evidence_title(const Evidence& ev) {
+    return "tlspolicy-milter evidence: " + iso_time(ev.since) + " to " + iso_time(ev.until) + " (--since " +
+           ev.since_text + ")";
+}
+
+std::span<const char* const> evidence_notes() { return kEvidenceNotes; }
+
+std::string rule_heading(const report::RuleEvidence& e) {
+    return std::string(word(e.kind)) + " rule " + e.name +
+           (e.in_policy ? "" : " (not in the current policy)");
+}
+
+std::vector<std::string> month_header() {
+    return {"month", "messages", "TLS 1.2+", "older TLS", "plaintext", "refused", "would be refused",
+            "weakest session seen", "hosts", "policy versions"};
+}
+
+std::string month_percent(int n, const report::Month& m) { return m.messages ? percent(n, m.messages) : "-"; }
+
+std::string weakest_text(const report::Month& m) {
+    if (!m.weakest) return "-";
+    const report::Weakest& w = *m.weakest;
+    return report::describe(w.strength) + " at " + iso_time(w.time) + (w.host.empty() ? "" : " on " + w.host) +
+           (w.refused ? " (refused)" : w.would ? " (would be refused)" : "");
+}
+
+std::string hosts_text(const report::Month& m) {
+    std::string s;
+    for (const auto& [host, n] : m.hosts)
+        s += (s.empty() ? "" : ", ") + (host.empty() ? std::string("(not recorded)") : host) + " " + std::to_string(n);
+    return s.empty() ? "-" : s;
+}
+
+std::vector<const report::Month*> evidence_months(const report::RuleEvidence& e) {
+    std::vector<const report::Month*> out;
+    for (const report::Month& m : e.months) out.push_back(&m);
+    out.push_back(&e.total);
+    return out;
+}
+
+}  // namespace tlspolicy::report::render

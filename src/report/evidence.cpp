@@ -3,15 +3,15 @@
 // recipient rule it lists; a refused sender-side row is a refusal at MAIL
 // FROM; a Rcpt row is a recipient refusal, or with `would` set in monitor
 // mode a would-be one.
-#include "cli/report_evidence.hpp"
+#include "report/evidence.hpp"
 
 #include <algorithm>
 #include <ctime>
 
-namespace tlspolicy::report_evidence {
+namespace tlspolicy::report {
 namespace {
 
-using report_tally::Strength;
+using report::Strength;
 
 std::int64_t next_month(std::int64_t t, std::string* name) {
     std::time_t tt = static_cast<std::time_t>(t);
@@ -32,10 +32,6 @@ void note_weakest(Month& m, const Weakest& w) {
 }
 
 }  // namespace
-
-std::string_view kind_name(RuleKind k) {
-    return k == RuleKind::Partner ? "partner" : k == RuleKind::Recipient ? "recipient" : "defaults";
-}
 
 EvidenceTally::EvidenceTally(const Policy& current, std::int64_t since, std::int64_t until)
     : policy_(current), since_(since), until_(until) {
@@ -77,7 +73,7 @@ void EvidenceTally::count(RuleEvidence& e, const Observation& o, bool message, b
     for (Month* m : {&*std::prev(month), &e.total}) {
         if (message) {
             ++m->messages;
-            ++(o.version == TlsVersion::None ? m->plaintext : report_tally::weak(o.version) ? m->older : m->modern);
+            ++(o.version == TlsVersion::None ? m->plaintext : report::weak(o.version) ? m->older : m->modern);
             ++m->hosts[o.host];
         }
         m->refused += refused;
@@ -90,7 +86,7 @@ void EvidenceTally::add(const Observation& o) {
     const bool rcpt = o.stage == Stage::Rcpt;
     const bool refused = o.action != Decision::Accept;
     const bool would = !refused && o.would != Decision::Accept;
-    for (const RuleRef& r : report_tally::rule_kinds(o, policy_)) {
+    for (const RuleRef& r : report::rule_kinds(o, policy_)) {
         if (r.kind == RuleKind::Defaults) continue;
         if (rcpt) {
             // A RCPT row says what happened to that recipient only; one that
@@ -108,7 +104,7 @@ Evidence EvidenceTally::finish(std::vector<PolicyVersion> versions) {
     Evidence ev;
     ev.since = since_;
     ev.until = until_;
-    ev.versions = report_tally::version_spans(std::move(versions), since_, until_);
+    ev.versions = report::version_spans(std::move(versions), since_, until_);
     for (RuleEvidence& e : rules_) {
         for (Month& m : e.months)
             for (std::size_t i = 0; i < ev.versions.size(); ++i)
@@ -125,4 +121,4 @@ Evidence EvidenceTally::finish(std::vector<PolicyVersion> versions) {
     return ev;
 }
 
-}  // namespace tlspolicy::report_evidence
+}  // namespace tlspolicy::report

@@ -3,9 +3,10 @@
 #include <ostream>
 #include <tuple>
 
-#include "cli/report_evidence_render.hpp"
+#include "report/render/common.hpp"
+#include "report/render/formats.hpp"
 
-namespace tlspolicy::report_render {
+namespace tlspolicy::report::render {
 
 void write_text(const Report& r, std::ostream& out) {
     out << title(r) << "\ndatabase: " << r.database << "\n";
@@ -34,7 +35,7 @@ void write_text(const Report& r, std::ostream& out) {
 
 namespace {
 
-Row evidence_cells(const report_evidence::Month& m, const std::vector<report_tally::VersionSpan>& versions) {
+Row evidence_cells(const report::Month& m, const std::vector<report::VersionSpan>& versions) {
     std::string policy;
     for (std::size_t i : m.versions) policy += (policy.empty() ? "" : " ") + versions[i].sha256.substr(0, 12);
     return {{m.name},
@@ -59,13 +60,13 @@ void write_text_evidence(const Evidence& ev, std::ostream& out) {
     if (ev.versions.empty()) out << kNoVersions << "\n";
     else text_table(version_header(), version_rows(ev.versions), out);
     if (ev.rules.empty()) out << "\nno partner or recipient rule in the policy or the observations\n";
-    for (const report_evidence::RuleEvidence& e : ev.rules) {
+    for (const report::RuleEvidence& e : ev.rules) {
         out << "\n" << rule_heading(e) << "\n";
         std::vector<Row> rows;
-        for (const report_evidence::Month& m : e.months) rows.push_back(evidence_cells(m, ev.versions));
+        for (const report::Month& m : e.months) rows.push_back(evidence_cells(m, ev.versions));
         rows.push_back(evidence_cells(e.total, ev.versions));
         text_table(month_header(), rows, out);
     }
 }
 
-}  // namespace tlspolicy::report_render
+}  // namespace tlspolicy::report::render

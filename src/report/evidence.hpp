@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "cli/report_tally.hpp"
+#include "report/tally.hpp"
 
-namespace tlspolicy::report_evidence {
+namespace tlspolicy::report {
 
 struct Weakest {
-    report_tally::Strength strength;
+    report::Strength strength;
     std::int64_t time = 0;
     std::string host;      // "" when the row names none
     bool refused = false;  // the session was refused
@@ -46,10 +46,8 @@ struct Evidence {
     std::string database, since_text, host;  // host: the --host filter, "" for every host
     std::int64_t since = 0, until = 0;
     std::vector<RuleEvidence> rules;  // the current policy's order, then rules it no longer has
-    std::vector<report_tally::VersionSpan> versions;
+    std::vector<report::VersionSpan> versions;
 };
-
-std::string_view kind_name(RuleKind k);  // "partner", "recipient", "defaults"
 
 class EvidenceTally {
 public:
@@ -66,7 +64,7 @@ private:
     std::vector<Month> months_;  // the empty months every rule starts with
     std::vector<RuleEvidence> rules_;
     std::map<std::pair<RuleKind, std::string>, std::size_t> index_;
-    report_tally::Ciphers ciphers_;
+    report::Ciphers ciphers_;
 };
 
-}  // namespace tlspolicy::report_evidence
+}  // namespace tlspolicy::report

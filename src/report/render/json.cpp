@@ -2,12 +2,13 @@
 #include <ostream>
 #include <utility>
 
-#include "cli/report_evidence_render.hpp"
+#include "report/render/common.hpp"
+#include "report/render/formats.hpp"
 
-namespace tlspolicy::report_render {
+namespace tlspolicy::report::render {
 namespace {
 
-using report_tally::kColumns;
+using report::kColumns;
 
 std::string json_tally(const Tally& t) {
     std::string s = "{\"name\": " + json_string(t.name) + ", \"sessions\": " + std::to_string(t.sessions) +
@@ -33,10 +34,10 @@ std::string json_offender(const Offender& f) {
            ", \"last_refused\": " + json_string(iso_time(f.last_refused)) + ", \"reply\": " + json_string(f.reply) + "}";
 }
 
-std::string json_version(const report_tally::VersionSpan& v) {
+std::string json_version(const report::VersionSpan& v) {
     std::string hosts;
     for (const auto& h : v.hosts) hosts += (hosts.empty() ? "" : ", ") + json_string(h);
-    return "{\"sha256\": " + json_string(v.sha256) + ", \"mode\": " + json_string(mode_name(v.mode)) +
+    return "{\"sha256\": " + json_string(v.sha256) + ", \"mode\": " + json_string(word(v.mode)) +
            ", \"from\": " + json_string(iso_time(v.from)) + ", \"until\": " + json_string(iso_time(v.until)) +
            ", \"still_in_force\": " + (v.current ? "true" : "false") + ", \"hosts\": [" + hosts + "]}";
 }
@@ -74,7 +75,7 @@ void write_json(const Report& r, std::ostream& out) {
 
 namespace {
 
-std::string json_month(const report_evidence::Month& m) {
+std::string json_month(const report::Month& m) {
     std::string s = "{\"month\": " + json_string(m.name) + ", \"from\": " + json_string(iso_time(m.from)) +
                     ", \"until\": " + json_string(iso_time(m.until)) + ", \"messages\": " + std::to_string(m.messages) +
                     ", \"tls12_or_newer\": " + std::to_string(m.modern) + ", \"older_tls\": " + std::to_string(m.older) +
@@ -84,7 +85,7 @@ std::string json_month(const report_evidence::Month& m) {
                     ", \"refused\": " + std::to_string(m.refused) + ", \"would_refuse\": " +
                     std::to_string(m.would_refuse) + ", \"weakest\": ";
     if (m.weakest) {
-        const report_evidence::Weakest& w = *m.weakest;
+        const report::Weakest& w = *m.weakest;
         s += "{\"version\": " + json_string(header_name(w.strength.version)) + ", \"cipher\": " +
              json_string(w.strength.cipher) + ", \"bits\": " + std::to_string(w.strength.bits) + ", \"aead\": " +
              (w.strength.aead ? "true" : "false") + ", \"time\": " + json_string(iso_time(w.time)) + ", \"host\": " +
@@ -101,8 +102,8 @@ std::string json_month(const report_evidence::Month& m) {
     return s + "]}";
 }
 
-std::string json_rule(const report_evidence::RuleEvidence& e) {
-    std::string s = "{\"kind\": " + json_string(report_evidence::kind_name(e.kind)) + ", \"name\": " +
+std::string json_rule(const report::RuleEvidence& e) {
+    std::string s = "{\"kind\": " + json_string(word(e.kind)) + ", \"name\": " +
                     json_string(e.name) + ", \"in_policy\": " + (e.in_policy ? "true" : "false") + ", \"months\": [";
     for (std::size_t i = 0; i < e.months.size(); ++i) s += (i ? ",\n      " : "\n      ") + json_month(e.months[i]);
     return s + "\n    ],\n    \"total\": " + json_month(e.total) + "}";
@@ -125,4 +126,4 @@ void write_json_evidence(const Evidence& ev, std::ostream& out) {
     out << "\n}\n";
 }
 
-}  // namespace tlspolicy::report_render
+}  // namespace tlspolicy::report::render

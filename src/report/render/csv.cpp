@@ -4,9 +4,10 @@
 #include <ostream>
 #include <utility>
 
-#include "cli/report_evidence_render.hpp"
+#include "report/render/common.hpp"
+#include "report/render/formats.hpp"
 
-namespace tlspolicy::report_render {
+namespace tlspolicy::report::render {
 
 void write_csv(const Report& r, std::ostream& out) {
     if (!r.against.empty()) {
@@ -15,7 +16,7 @@ void write_csv(const Report& r, std::ostream& out) {
         return;
     }
     std::vector<std::string> head{"section", "name", "sessions"};
-    for (auto c : report_tally::kColumns) head.emplace_back(c);
+    for (auto c : report::kColumns) head.emplace_back(c);
     head.insert(head.end(), {"plaintext_share", "weakest_version", "weakest_cipher", "weakest_bits", "weakest_aead",
                              "last_weak"});
     csv_row(head, out);
@@ -24,7 +25,7 @@ void write_csv(const Report& r, std::ostream& out) {
             std::vector<std::string> c{section, t.name, std::to_string(t.sessions)};
             for (int n : t.versions) c.push_back(std::to_string(n));
             c.push_back(share(t.versions[0], t.sessions));
-            const report_tally::Strength* w = t.weakest ? &*t.weakest : nullptr;
+            const report::Strength* w = t.weakest ? &*t.weakest : nullptr;
             c.push_back(w ? std::string(header_name(w->version)) : "");
             c.push_back(w ? w->cipher : "");
             c.push_back(w ? std::to_string(w->bits) : "");
@@ -42,16 +43,16 @@ void write_csv_evidence(const Evidence& ev, std::ostream& out) {
              "weakest_cipher", "weakest_bits", "weakest_aead", "weakest_time", "weakest_host", "weakest_outcome",
              "hosts", "policy_versions"},
             out);
-    for (const report_evidence::RuleEvidence& e : ev.rules)
-        for (const report_evidence::Month* m : evidence_months(e)) {
+    for (const report::RuleEvidence& e : ev.rules)
+        for (const report::Month* m : evidence_months(e)) {
             std::string policy;
             for (std::size_t i : m->versions)
-                policy += (policy.empty() ? "" : " ") + ev.versions[i].sha256 + "/" + std::string(mode_name(ev.versions[i].mode));
+                policy += (policy.empty() ? "" : " ") + ev.versions[i].sha256 + "/" + std::string(word(ev.versions[i].mode));
             std::string hosts;
             for (const auto& [host, n] : m->hosts)
                 hosts += (hosts.empty() ? "" : " ") + (host.empty() ? "(not recorded)" : host) + "=" + std::to_string(n);
-            const report_evidence::Weakest* w = m->weakest ? &*m->weakest : nullptr;
-            csv_row({std::string(report_evidence::kind_name(e.kind)), e.name, e.in_policy ? "yes" : "no", m->name,
+            const report::Weakest* w = m->weakest ? &*m->weakest : nullptr;
+            csv_row({std::string(word(e.kind)), e.name, e.in_policy ? "yes" : "no", m->name,
                      iso_time(m->from), iso_time(m->until), std::to_string(m->messages), std::to_string(m->modern),
                      std::to_string(m->older), std::to_string(m->plaintext), m->messages ? share(m->modern, m->messages) : "",
                      m->messages ? share(m->plaintext, m->messages) : "", std::to_string(m->refused), std::to_string(m->would_refuse),
@@ -63,4 +64,4 @@ void write_csv_evidence(const Evidence& ev, std::ostream& out) {
         }
 }
 
-}  // namespace tlspolicy::report_render
+}  // namespace tlspolicy::report::render

@@ -5,7 +5,8 @@
 // Output depends only on the database, the policy files and options.now, so
 // golden files can pin it.
 //
-// Formats: see report_formats (one renderer each).
+// Rooms: tally.hpp and evidence.hpp count (pure), render/ writes each format,
+// this file reads the store and ties them together. cli/ only parses options.
 #pragma once
 #include <cstdint>
 #include <iosfwd>
@@ -33,9 +34,9 @@ std::optional<std::int64_t> parse_duration(std::string_view text);
 
 // Exit codes: 0 fine, 1 the database or the --against file cannot be used,
 // 2 bad options.
-int report(const Config& config, const ReportOptions& options, std::ostream& out, std::ostream& err);
+int run_report(const Config& config, const ReportOptions& options, std::ostream& out, std::ostream& err);
 // The same, reading `source` instead of opening the database (tests).
-int report(const Config& config, const ReportOptions& options, ObservationSource& source, std::ostream& out,
-           std::ostream& err);
+int run_report(const Config& config, const ReportOptions& options, ObservationSource& source, std::ostream& out,
+               std::ostream& err);
 
 }  // namespace tlspolicy

@@ -1,14 +1,14 @@
 // `report`: reads the observation store through ObservationSource, hands
-// each row to the tally (report_tally, or report_evidence with --evidence)
-// and the result to the renderer of the chosen format (report_formats).
-#include "cli/report.hpp"
+// each row to the tally (tally.hpp, or evidence.hpp with --evidence) and the
+// result to the renderer of the chosen format (render/formats.hpp).
+#include "report/report.hpp"
 
 #include <charconv>
 #include <ostream>
 
-#include "cli/report_evidence.hpp"
-#include "cli/report_formats.hpp"
-#include "cli/report_tally.hpp"
+#include "report/evidence.hpp"
+#include "report/render/formats.hpp"
+#include "report/tally.hpp"
 #include "store/database_url.hpp"
 
 namespace tlspolicy {
@@ -21,7 +21,7 @@ constexpr const char* kEvidenceSinceDefault = "90d";
 struct Request {
     std::string since, database;
     std::int64_t duration = 0;
-    const ReportFormat* format = nullptr;
+    const report::Format* format = nullptr;
     std::shared_ptr<const Config> strict;
 };
 
@@ -33,10 +33,10 @@ int prepare(const Config& config, const ReportOptions& opt, Request& req, std::o
         return 2;
     }
     req.duration = *duration;
-    req.format = find_report_format(opt.format);
+    req.format = report::find_format(opt.format);
     if (!req.format) {
         std::string names;
-        for (const ReportFormat& f : report_formats()) names += (names.empty() ? "" : ", ") + std::string(f.name);
+        for (const report::Format& f : report::formats()) names += (names.empty() ? "" : ", ") + std::string(f.name);
         err << "report: --format '" << opt.format << "' is not one of " << names << "\n";
         return 2;
     }
@@ -73,36 +73,36 @@ int failed(const std::string& error, std::ostream& err) {
 
 int run(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,
         std::ostream& out, std::ostream& err) {
-    const report_tally::Window w = report_tally::make_window(opt.now, req.duration);
+    const report::Window w = report::make_window(opt.now, req.duration);
     auto wanted = [&](const Observation& o) { return opt.host.empty() || o.host == opt.host; };
     std::vector<PolicyVersion> versions;
     std::string error;
     if (opt.evidence) {
-        report_evidence::EvidenceTally tally(*config.policy, w.since, w.until);
+        report::EvidenceTally tally(*config.policy, w.since, w.until);
         error = source.for_each(w.since, w.until, [&](const Observation& o) {
             if (wanted(o)) tally.add(o);
         });
         if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
         if (!error.empty()) return failed(error, err);
-        report_evidence::Evidence ev = tally.finish(std::move(versions));
+        report::Evidence ev = tally.finish(std::move(versions));
         ev.database = redact_database(req.database);
         ev.since_text = req.since;
         ev.host = opt.host;
         req.format->evidence(ev, out);
         return 0;
     }
-    report_tally::Gatherer g(*config.policy, req.strict ? req.strict->policy.get() : nullptr, w);
+    report::Gatherer g(*config.policy, req.strict ? req.strict->policy.get() : nullptr, w);
     error = source.for_each(w.since, w.until, [&](const Observation& o) {
         if (wanted(o)) g.add(o);
     });
     if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
     if (!error.empty()) return failed(error, err);
-    report_tally::Report r = g.finish();
+    report::Report r = g.finish();
     r.database = redact_database(req.database);
     r.since_text = req.since;
     r.against = opt.against;
     r.host = opt.host;
-    r.versions = report_tally::version_spans(std::move(versions), w.since, w.until);
+    r.versions = report::version_spans(std::move(versions), w.since, w.until);
     req.format->report(r, out);
     return 0;
 }
@@ -119,7 +119,7 @@ std::optional<std::int64_t> parse_duration(std::string_view text) {
     return n * unit;
 }
 
-int report(const Config& config, const ReportOptions& opt, std::ostream& out, std::ostream& err) {
+int run_report(const Config& config, const ReportOptions& opt, std::ostream& out, std::ostream& err) {
     Request req;
     if (int rc = prepare(config, opt, req, err)) return rc;
     std::string error;
@@ -131,8 +131,8 @@ int report(const Config& config, const ReportOptions& opt, std::ostream& out, st
     return run(config, opt, req, *source, out, err);
 }
 
-int report(const Config& config, const ReportOptions& opt, ObservationSource& source, std::ostream& out,
-           std::ostream& err) {
+int run_report(const Config& config, const ReportOptions& opt, ObservationSource& source, std::ostream& out,
+               std::ostream& err) {
     Request req;
     if (int rc = prepare(config, opt, req, err)) return rc;
     return run(config, opt, req, source, out, err);

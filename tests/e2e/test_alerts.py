@@ -191,6 +191,7 @@ class AlertsOnRealPrometheus(unittest.TestCase):
         cls.send_mail()
         cls.driver = Driver(cls.base, cls.DRIVEN)
         cls.driver.set("refusing", rejected=1)  # a refusal before the first scrape
+        cls.driver.tick()
         cls.driver.start()
         targets = {}
         for name in ("mail",) + cls.DRIVEN:

@@ -84,7 +84,11 @@ def digest_tree(root):
 
 
 def digest_files(paths):
-    return {p: digest_tree(p) if os.path.isdir(p) else open(p, "rb").read() for p in paths}
+    out = {}
+    for p in paths:
+        with open(p, "rb") as f:
+            out[p] = hashlib.sha256(f.read()).hexdigest()
+    return out
 
 
 def status():

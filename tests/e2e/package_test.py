@@ -9,7 +9,9 @@ Debian's policy keeps. /etc/postfix is never touched, and the machine ends
 as it was (the test deletes the user that purge keeps).
 Not named test_*.py: run.py (make check) leaves it out, since it installs
 and purges a package on this machine; check-deb runs it with this file as
-the program: python3 tests/e2e/package_test.py [-v] [-k NAME]."""
+the program: python3 tests/e2e/package_test.py [-v] [-k NAME].
+The older versions are this package repacked with a lower version (and one
+with the policy file as it was before the package named the socket)."""
 
 import glob
 import grp
@@ -365,7 +367,9 @@ class PackageLifecycle(unittest.TestCase):
         with open(os.path.join(TOP, "conf", "tlspolicy-milter.toml")) as f:
             cls.old_sample = f.read()  # the policy file before the package named the socket
         # Lower than any version of the tree: "~" sorts before everything.
-        cls.old_same = older_deb(cls.deb, cls.dir, version() + "~old1")
+        # TLSPOLICY_OLD_DEB: a package built from a tree with a lower version
+        # instead (debian/make-deb OUT VERSION), with the same policy file.
+        cls.old_same = os.environ.get("TLSPOLICY_OLD_DEB") or older_deb(cls.deb, cls.dir, version() + "~old1")
         cls.old_changed = older_deb(cls.deb, cls.dir, version() + "~old2", cls.old_sample)
 
     @classmethod

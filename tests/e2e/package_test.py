@@ -34,7 +34,9 @@ CONF = "/etc/tlspolicy-milter/tlspolicy-milter.toml"
 STATE_DIR = "/var/lib/tlspolicy-milter"
 SOCKET_DIR = "/var/spool/postfix/tlspolicy-milter"
 UNIT_DIR = "/lib/systemd/system"
-UNITS = ("tlspolicy-milter.service", "tlspolicy-probe.service", "tlspolicy-probe.timer")
+# The units the tree has, each shipped (the outbound ingest's once it exists).
+UNITS = tuple(sorted(os.path.basename(p) for p in glob.glob(os.path.join(TOP, "contrib", "tlspolicy-*.service"))
+                     + glob.glob(os.path.join(TOP, "contrib", "tlspolicy-*.timer"))))
 ENABLED_LINK = "/etc/systemd/system/multi-user.target.wants/tlspolicy-milter.service"
 # Where a trace of the package could be: every name with "tlspolicy" below.
 TRACE_ROOTS = ("/etc", "/lib/systemd", "/usr/lib/systemd", "/usr/sbin", "/usr/share", "/var/lib",
@@ -313,9 +315,10 @@ class PackageInstalled(unittest.TestCase):
         checked = run("/usr/sbin/tlspolicy-milter", "-c", CONF, "--check")
         self.assertIn(SOCKET_DIR + "/milter.sock", checked.stdout)
 
-    def test_milter_enabled_probe_timer_not(self):
+    def test_milter_enabled_probe_timer_and_ingest_not(self):
         self.assertEqual(os.readlink(ENABLED_LINK), UNIT_DIR + "/tlspolicy-milter.service")
         self.assertFalse(glob.glob("/etc/systemd/system/*/tlspolicy-probe.*"))
+        self.assertFalse(glob.glob("/etc/systemd/system/*/tlspolicy-ingest.*"))
 
     def test_systemd_analyze_verify_every_unit(self):
         for unit in UNITS:

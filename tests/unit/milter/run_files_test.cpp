@@ -16,6 +16,7 @@
 #include <string>
 
 #include "milter/run_files.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy::milter {
 namespace {
@@ -32,12 +33,7 @@ protected:
     void TearDown() override { fs::remove_all(dir_); }
     std::string path(const std::string& name) const { return dir_ + "/" + name; }
     static void write(const std::string& p, const std::string& text) { std::ofstream(p) << text; }
-    static std::string read(const std::string& p) {
-        std::ifstream f(p);
-        std::stringstream s;
-        s << f.rdbuf();
-        return s.str();
-    }
+    static std::string read(const std::string& p) { return tests::read_file(p); }
     // A unix socket bound at p; listening or, when !listen, closed at once (stale).
     static int bound_socket(const std::string& p, bool listening) {
         int fd = socket(AF_UNIX, SOCK_STREAM, 0);

@@ -10,6 +10,7 @@
 
 #include "report/report.hpp"
 #include "report_source_fixture.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -86,7 +87,7 @@ TEST(ReportSource, ShowsThePolicyVersionsInForce) {
     }
 }
 
-// tests/golden/report/evidence*.FORMAT; UPDATE_GOLDEN=1 rewrites them.
+// tests/golden/report/evidence*.FORMAT (golden.hpp: UPDATE_GOLDEN=1 rewrites them and fails).
 TEST(ReportSource, EvidenceGoldenEveryFormat) {
     struct Case {
         const char* name;
@@ -97,19 +98,12 @@ TEST(ReportSource, EvidenceGoldenEveryFormat) {
         {"evidence.txt", "text", ""},     {"evidence.csv", "csv", ""}, {"evidence.json", "json", ""},
         {"evidence.html", "html", ""},    {"evidence-mx1.txt", "text", "mx1"},
     };
+    ASSERT_TRUE(tests::in_source_dir());
     const std::filesystem::path dir = "tests/golden/report";
     ReportOptions opt;
     opt.evidence = true;
     for (const Case& c : cases) {
-        const std::string got = run(opt, c.format, c.host);
-        if (std::getenv("UPDATE_GOLDEN")) {
-            std::ofstream(dir / c.name, std::ios::binary) << got;
-            continue;
-        }
-        std::ifstream f(dir / c.name, std::ios::binary);
-        std::stringstream want;
-        want << f.rdbuf();
-        EXPECT_EQ(got, want.str()) << c.name << ": got (left) differs from the golden file";
+        tests::expect_golden(dir / c.name, run(opt, c.format, c.host), c.name);
     }
 }
 

@@ -1,6 +1,6 @@
 // `report` on a database built here from a fixed list of observations: known
 // numbers, golden output per format (tests/golden/report/NAME.FORMAT;
-// UPDATE_GOLDEN=1 rewrites them and fails), the weakness order, and --against listing
+// UPDATE_GOLDEN=1 rewrites them and fails, golden.hpp), the weakness order, and --against listing
 // exactly the senders the stricter policy refuses.
 #include <gtest/gtest.h>
 
@@ -17,6 +17,7 @@
 #include "store/observation_row.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/observation_store.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -100,13 +101,6 @@ std::shared_ptr<const Config> policy() {
     return r.config;
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
 // The report's output with the temporary database's path made stable.
 std::string run(const TempDb& db, const std::string& format, const std::string& since, const std::string& against,
                 int* rc = nullptr) {
@@ -168,18 +162,13 @@ TEST(ReportGolden, EveryFormat) {
         {"day.html", "html", "1d", ""},
         {"empty.txt", "text", "30m", ""},
     };
-    ASSERT_TRUE(fs::is_directory(kDir)) << "run from the source tree's top directory";
+    ASSERT_TRUE(tests::in_source_dir());
     TempDb db(kWeek);
     for (const Case& c : cases) {
         int rc = -1;
         std::string got = run(db, c.format, c.since, c.against, &rc);
         EXPECT_EQ(rc, 0) << c.name << ": " << got;
-        if (const char* update = std::getenv("UPDATE_GOLDEN"); update && std::string(update) == "1") {
-            std::ofstream(kDir / c.name, std::ios::binary) << got;
-            ADD_FAILURE() << (kDir / c.name) << " rewritten: UPDATE_GOLDEN=1 passes no golden test";
-            continue;
-        }
-        EXPECT_EQ(got, slurp(kDir / c.name)) << c.name << ": got (left) differs from the golden file";
+        tests::expect_golden(kDir / c.name, got, c.name);
     }
 }
 

@@ -26,6 +26,7 @@
 #include "store/sqlite/schema.hpp"
 #include "store/observation_store.hpp"
 #include "store_test_util.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -63,13 +64,6 @@ std::size_t rows(const std::string& db) {
     ObservationRows r = read_observations(db, 0, now() + 86400);
     EXPECT_TRUE(r.ok()) << r.error;
     return r.rows.size();
-}
-
-std::string slurp(const std::string& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
 }
 
 TEST(ObservationStore, BurstOf2000IsWrittenWhole) {
@@ -279,7 +273,7 @@ TEST(ObservationStore, RefusesForeignOrNewerDatabaseWithoutTouchingIt) {
             make_database(dir.db(), c.sql);
         else
             std::ofstream(dir.db()) << "these are my notes, not a database\n";
-        const std::string before = slurp(dir.db());
+        const std::string before = tests::read_file(dir.db());
         Log log;
         {
             ObservationStore store({.path = dir.db()}, log.sink());
@@ -294,7 +288,7 @@ TEST(ObservationStore, RefusesForeignOrNewerDatabaseWithoutTouchingIt) {
         EXPECT_NE(lines[0].find(dir.db()), std::string::npos) << lines[0];
         EXPECT_NE(lines[0].find(c.want), std::string::npos) << lines[0];
         EXPECT_NE(lines[0].find("left unchanged"), std::string::npos) << lines[0];
-        EXPECT_EQ(slurp(dir.db()), before) << "the file was modified";
+        EXPECT_EQ(tests::read_file(dir.db()), before) << "the file was modified";
         EXPECT_FALSE(fs::exists(dir.db() + "-wal"));
 
         ObservationRows r = read_observations(dir.db(), 0, now());  // report refuses it the same way

@@ -14,6 +14,7 @@
 #include "stats/metrics.hpp"
 #include "store/observation_row.hpp"
 #include "stats/stats_file.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -93,9 +94,7 @@ TEST(StatsFile, ReplacedAtomically) {
     std::string error;
     ASSERT_TRUE(write_file_atomically(path, "a 1\n", &error)) << error;
     ASSERT_TRUE(write_file_atomically(path, "a 2\n", &error)) << error;
-    std::ifstream f(path);
-    std::string content((std::istreambuf_iterator<char>(f)), {});
-    EXPECT_EQ(content, "a 2\n");
+    EXPECT_EQ(tests::read_file(path), "a 2\n");
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1) << "no temporary file left behind";
     EXPECT_FALSE(write_file_atomically((dir / "missing" / "m.prom").string(), "x", &error));
     EXPECT_NE(error.find("cannot create"), std::string::npos) << error;
@@ -122,8 +121,7 @@ TEST(StatsFile, ConcurrentWritersEachLeaveAWholeFile) {
         });
     for (auto& w : writers) w.join();
     EXPECT_EQ(failed.load(), 0) << "e.g. " << errors[0] << errors[1] << errors[2] << errors[3];
-    std::ifstream f(path);
-    std::string content((std::istreambuf_iterator<char>(f)), {});
+    const std::string content = tests::read_file(path);
     EXPECT_NE(std::find(texts.begin(), texts.end(), content), texts.end())
         << "a mixed or partial file of " << content.size() << " bytes";
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1) << "no temporary file left behind";

@@ -1,7 +1,7 @@
 // Golden files for `--check`: each tests/golden/check/NAME.toml is loaded and
 // what `--check` prints (every diagnostic, then the summary when the file loads)
-// must equal NAME.out byte for byte. UPDATE_GOLDEN=1 rewrites the .out files;
-// review the diff before committing it.
+// must equal NAME.out byte for byte (golden.hpp: UPDATE_GOLDEN=1 rewrites the
+// .out files and fails).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,23 +17,18 @@
 #include "config/config.hpp"
 #include "config/config_loader_internal.hpp"
 #include "config/config_summary.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy {
 namespace {
 
 namespace fs = std::filesystem;
+using tests::expect_golden;
+using tests::in_source_dir;
+using tests::read_file;
+using tests::source_dir;
 
 constexpr const char* kGoldenDir = "tests/golden/check";
-
-// The source tree: $TLSPOLICY_SRCDIR, else the working directory (make runs the
-// tests from the top of the tree), else wherever this file was compiled from.
-fs::path source_dir() {
-    if (const char* env = std::getenv("TLSPOLICY_SRCDIR"); env && *env) return env;
-    if (fs::is_directory(kGoldenDir)) return fs::current_path();
-    fs::path here = fs::path(__FILE__).parent_path().parent_path().parent_path();
-    if (here.is_absolute() && fs::is_directory(here / kGoldenDir)) return here;
-    return fs::current_path();
-}
 
 std::vector<std::string> golden_names() {
     std::vector<std::string> names;
@@ -52,29 +47,15 @@ std::string check_output(const LoadResult& r) {
     return out.str();
 }
 
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 class CheckGolden : public ::testing::TestWithParam<std::string> {
 protected:
-    void SetUp() override { ASSERT_EQ(::chdir(source_dir().c_str()), 0) << "cannot chdir to " << source_dir(); }
+    void SetUp() override { ASSERT_TRUE(in_source_dir()); }
 };
 
 TEST_P(CheckGolden, OutputMatches) {
     const std::string toml = std::string(kGoldenDir) + "/" + GetParam() + ".toml";
     const std::string ref = std::string(kGoldenDir) + "/" + GetParam() + ".out";
-    const std::string got = check_output(load_config_file(toml));
-    if (const char* update = std::getenv("UPDATE_GOLDEN"); update && std::string(update) == "1") {
-        std::ofstream(ref, std::ios::binary) << got;
-        GTEST_SKIP() << "rewrote " << ref;
-    }
-    ASSERT_TRUE(fs::exists(ref)) << ref << " is missing; run with UPDATE_GOLDEN=1 to create it. got:\n" << got;
-    const std::string want = read_file(ref);
-    EXPECT_EQ(got, want) << "--check output for " << toml << "\ngot:\n" << got << "want (" << ref << "):\n" << want;
+    expect_golden(ref, check_output(load_config_file(toml)), "--check output for " + toml);
 }
 
 // toml++ alone prints the checked-in output too. For a file the fast reader
@@ -108,7 +89,7 @@ TEST(CheckGoldenFiles, AreThere) {
 // Both readers are exercised: the fast reader takes some golden files (so the
 // toml++ comparison above holds two readers together) and leaves others to toml++.
 TEST(CheckGoldenFiles, BothReadersAreExercised) {
-    ASSERT_EQ(::chdir(source_dir().c_str()), 0);
+    ASSERT_TRUE(in_source_dir());
     int fast = 0, slow = 0;
     for (const std::string& name : golden_names())
         ++(fast_reader_accepts(read_file(std::string(kGoldenDir) + "/" + name + ".toml")) ? fast : slow);
@@ -118,7 +99,7 @@ TEST(CheckGoldenFiles, BothReadersAreExercised) {
 
 // The golden file that shows every mistake is reported, not only the first.
 TEST(CheckGoldenFiles, FiveMistakesGiveFiveErrors) {
-    ASSERT_EQ(::chdir(source_dir().c_str()), 0);
+    ASSERT_TRUE(in_source_dir());
     LoadResult r = load_config_file(std::string(kGoldenDir) + "/five_mistakes.toml");
     EXPECT_FALSE(r.ok());
     ASSERT_EQ(r.diagnostics.size(), 5u);

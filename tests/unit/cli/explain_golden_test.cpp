@@ -1,6 +1,6 @@
 // `explain` output, compared with tests/golden/explain/NAME.out for every
 // NAME.args there (one argument per line, run against policy.toml).
-// UPDATE_GOLDEN=1 rewrites the .out files instead.
+// UPDATE_GOLDEN=1 rewrites the .out files and fails (golden.hpp).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/cli.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -15,15 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kDir = "tests/golden/explain";
 
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
 TEST(ExplainGolden, EveryCase) {
-    ASSERT_TRUE(fs::is_directory(kDir)) << "run from the source tree's top directory";
+    ASSERT_TRUE(tests::in_source_dir());
     int cases = 0;
     for (const auto& e : fs::directory_iterator(kDir)) {
         if (e.path().extension() != ".args") continue;
@@ -38,12 +32,7 @@ TEST(ExplainGolden, EveryCase) {
         std::string got = out.str() + err.str() + "exit " + std::to_string(rc) + "\n";
         fs::path ref = e.path();
         ref.replace_extension(".out");
-        if (const char* update = std::getenv("UPDATE_GOLDEN"); update && std::string(update) == "1") {
-            std::ofstream(ref) << got;
-            ADD_FAILURE() << ref << " rewritten: UPDATE_GOLDEN=1 passes no golden test";
-            continue;
-        }
-        EXPECT_EQ(got, slurp(ref)) << e.path() << ": got (left) differs from " << ref;
+        tests::expect_golden(ref, got, e.path().string());
     }
     EXPECT_GE(cases, 7);
 }

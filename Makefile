@@ -14,7 +14,7 @@ CONFIG_MK := build/config.mk
 
 # Goals that first install packages, then call make again: on a fresh machine
 # there is no autoconf yet to write build/config.mk with.
-BOOTSTRAP_GOALS := check check-asan demo deps fuzz fuzz-short
+BOOTSTRAP_GOALS := check check-asan demo deps fuzz fuzz-short deb check-deb
 ifeq ($(filter $(BOOTSTRAP_GOALS),$(MAKECMDGOALS)),)
 include $(CONFIG_MK)
 endif
@@ -119,9 +119,10 @@ run-pg: unit
 	else python3 tests/e2e/pg_fixture.py -- $(UNIT) --gtest_filter='Postgres*'; fi
 
 # End-to-end: the built daemon behind a real Postfix on loopback (root). The
-# PostgreSQL outages (two times 30 s down, mostly waiting) run beside the rest.
+# PostgreSQL outages (two times 30 s down) and the alert rules on a real
+# Prometheus (40 s), mostly waiting, run beside the rest.
 run-e2e: $(BIN)
-	TLSPOLICY_BIN=$(abspath $(BIN)) python3 tests/e2e/run.py -q --beside=FleetOutage
+	TLSPOLICY_BIN=$(abspath $(BIN)) python3 tests/e2e/run.py -q --beside=FleetOutage --beside=AlertsOnRealPrometheus
 
 deps:
 	contrib/install-deps
@@ -285,6 +286,22 @@ distcheck: dist
 	  if [ -n "$$left" ]; then echo "distcheck: uninstall left behind: $$left" >&2; exit 1; fi
 	rm -rf $(BUILD)/distcheck
 	@echo "distcheck: $(DIST).tar.gz builds, passes its unit tests, installs and uninstalls"
+
+# The Debian package (debian/, debian/README.Debian): build/deb/tlspolicy-milter_VERSION_ARCH.deb
+# and the source package (.dsc) beside it, the version from configure.ac's
+# AC_INIT, built in a copy of the files git tracks; lintian on both must find
+# no error and no warning. DEB_BUILD_OPTIONS=nocheck skips the unit tests.
+# check-deb (root) builds it, installs it on this machine behind a private
+# Postfix, upgrades, removes and purges it (tests/e2e/package_test.py):
+# minutes, and it changes the machine for a while, so not part of make check.
+.PHONY: deb check-deb
+deb:
+	contrib/install-deps deb
+	debian/make-deb build/deb
+
+check-deb: deb
+	contrib/install-deps
+	python3 tests/e2e/package_test.py -v
 
 # Fuzzing (tests/fuzz/README.md): libFuzzer targets, clang 14 with ASan and
 # UBSan, built into build-fuzz/ apart from the g++ build. fuzz-short runs each

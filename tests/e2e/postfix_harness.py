@@ -757,8 +757,7 @@ class PostfixHarness(SinkHarness):
         # start-fg keeps master our (grand)child in its own session: we reap it,
         # and nothing is left to a PID 1 that may not reap (zombies seen here).
         argv = [POSTFIX, "-c", self.config_dir, "start-fg"]
-        if self.hosts:
-            argv = self._hosts_namespace_argv() + argv
+        argv = self.namespace_argv() + argv
         # On a pty, because postfix(1) writes its fatal errors to stderr only
         # when that is a terminal (else to syslog, which may not exist).
         pty_master, pty_slave = pty.openpty()
@@ -788,6 +787,12 @@ class PostfixHarness(SinkHarness):
             raise HarnessError("postfix start-fg exited %s:\n%s%s" % (
                 self._master.returncode, self._read(self.master_out),
                 self._read(self.maillog_path)))
+
+    def namespace_argv(self):
+        """What Postfix's master runs under: with hosts=, a private mount
+        namespace with its own /etc/hosts; else nothing. A subclass may bind
+        mounts of its own there."""
+        return self._hosts_namespace_argv() if self.hosts else []
 
     def _hosts_namespace_argv(self):
         path = os.path.join(self.workdir, "hosts")

@@ -238,13 +238,14 @@ bool ObservationStore::ensure_open() {
 
 // The spool file, opened on first need and reopened (at most once per
 // retry_interval) after a failure.
-bool ObservationStore::ensure_spool() {
+// `quiet`: the caller tells of a failure itself (spool_error_ says why).
+bool ObservationStore::ensure_spool(bool quiet) {
     if (spool_->is_open()) return true;
     if (Clock::now() < next_spool_open_) return false;
-    std::string error;
-    if (spool_->open(&error)) return true;
+    if (spool_->open(&spool_error_)) return true;
     next_spool_open_ = Clock::now() + opt_.retry_interval;
-    note(error + " (the spool of " + backend_->name() + ": while that is unreachable, observations are dropped)");
+    if (!quiet)
+        note(spool_error_ + " (the spool of " + backend_->name() + ": while that is unreachable, observations are dropped)");
     return false;
 }
 
@@ -270,7 +271,11 @@ void ObservationStore::fail(const std::string& what, std::size_t lost) {
     }
     std::string lost_text =
         dropped_unlogged_ ? std::to_string(dropped_unlogged_) + " observations dropped since the last message; " : "";
-    if (backend_->remote()) lost_text += "observations wait in the spool " + spool_->path() + "; ";
+    // Only a spool that is open holds anything: never claim one that is not.
+    if (backend_->remote())
+        lost_text += ensure_spool(true) ? "observations wait in the spool " + spool_->path() + "; "
+                                        : "the spool " + spool_->path() + " cannot be used either (" + spool_error_ +
+                                              "): observations are dropped; ";
     if (note(what + " (" + lost_text + "retrying every " + seconds(opt_.retry_interval) + ")")) dropped_unlogged_ = 0;
 }
 

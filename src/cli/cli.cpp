@@ -26,11 +26,14 @@ namespace {
 constexpr const char* kDefaultConfig = TLSPOLICY_SYSCONFDIR "/tlspolicy-milter/tlspolicy-milter.toml";
 
 // Loads the policy file, printing every diagnostic (with `host`, also what
-// this host lacks, in file order); null when it has errors.
+// this host lacks, in file order); null when it has errors (with `host`, also
+// when this host cannot give what it needs: a PostgreSQL store's spool).
 std::shared_ptr<const Config> load(const std::string& path, bool host, std::ostream& err) {
     LoadResult r = load_config_file(path);
     if (host && r.ok()) {
-        std::vector<Diagnostic> more = host_warnings(*r.config);
+        std::vector<Diagnostic> more = host_warnings(*r.config), errors = host_errors(*r.config);
+        if (!errors.empty()) r.config = nullptr;
+        more.insert(more.end(), errors.begin(), errors.end());
         r.diagnostics.insert(r.diagnostics.end(), more.begin(), more.end());
         std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
             return a.line != b.line ? a.line < b.line : a.column < b.column;

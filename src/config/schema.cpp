@@ -112,7 +112,7 @@ constexpr KeyDecl kKeys[] = {
      .default_toml = "\"/var/lib/tlspolicy-milter/observation-spool.sqlite\"",
      .example_toml = "\"/var/lib/tlspolicy-milter/observation-spool.sqlite\"",
      .doc = "absolute path of the local spool that holds observations while PostgreSQL is unreachable",
-     .apply = set_absolute_path<&Config::observations, &ObservationSettings::spool>,
+     .apply = set_observation_spool,
      .show_setting = show_text<&Config::observations, &ObservationSettings::spool>, .reload = Reload::Restart},
     {.sections = only(Section::Observations), .key = "spool_max_rows", .type = ValueType::Integer,
      .default_toml = "1000000", .example_toml = "1000000", .min = 100, .max = 100000000,

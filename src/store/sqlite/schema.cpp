@@ -98,19 +98,20 @@ Inspection inspect(sqlite3* db) {
     return in;
 }
 
-std::string refusal(const std::string& path, const Inspection& in) {
+// `key`: the [observations] key that names the file (database, or spool).
+std::string refusal(const std::string& path, const Inspection& in, std::string_view key) {
     if (in.state == State::Newer)
         return path + ": observation database schema version " + std::to_string(in.version) +
                " is newer than this tlspolicy-milter knows (" + std::to_string(schema_version()) +
-               "); a newer release wrote it. Upgrade tlspolicy-milter, or set [observations] database "
-               "to another file. The file was left unchanged.";
-    return path + ": not a tlspolicy-milter observation database (" + in.why +
-           "). Set [observations] database to another file, or move this one away. The file was left unchanged.";
+               "); a newer release wrote it. Upgrade tlspolicy-milter, or set [observations] " + std::string(key) +
+               " to another file. The file was left unchanged.";
+    return path + ": not a tlspolicy-milter observation database (" + in.why + "). Set [observations] " +
+           std::string(key) + " to another file, or move this one away. The file was left unchanged.";
 }
 
 // Applies the missing steps in one transaction, looking again inside it:
 // another process may have migrated the file meanwhile.
-bool migrate(sqlite3* db, const std::string& path, std::string* error) {
+bool migrate(sqlite3* db, const std::string& path, std::string_view key, std::string* error) {
     if (!sqlite::exec(db, "BEGIN IMMEDIATE", error)) return false;
     Inspection in = inspect(db);
     bool ok = in.state == State::Current;
@@ -123,7 +124,7 @@ bool migrate(sqlite3* db, const std::string& path, std::string* error) {
                                 error);
         if (!ok) *error = path + ": migrating the observation database failed: " + *error;
     } else if (!ok) {
-        *error = refusal(path, in);
+        *error = refusal(path, in, key);
     }
     if (ok) ok = sqlite::exec(db, "COMMIT", error);
     if (!ok) {
@@ -139,7 +140,7 @@ constexpr int kBusyTimeoutMs = 5000;
 
 int schema_version() { return kMigrations.back().to_version; }
 
-sqlite::Db open_for_writing(const std::string& path, std::string* error) {
+sqlite::Db open_for_writing(const std::string& path, std::string* error, std::string_view key) {
     sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error);
     if (!db) {
         *error = path + ": " + *error + "; does its directory exist, writable by this user?";
@@ -149,18 +150,19 @@ sqlite::Db open_for_writing(const std::string& path, std::string* error) {
     // Refuse before any PRAGMA below writes to a file that is not ours.
     Inspection in = inspect(db.get());
     if (in.state == State::Newer || in.state == State::Foreign) {
-        *error = refusal(path, in);
+        *error = refusal(path, in, key);
         return nullptr;
     }
     if (!sqlite::exec(db.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", error)) {
         *error = path + ": " + *error;
         return nullptr;
     }
-    if (in.state != State::Current && !migrate(db.get(), path, error)) return nullptr;
+    if (in.state != State::Current && !migrate(db.get(), path, key, error)) return nullptr;
     return db;
 }
 
-sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error) {
+sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error,
+                            std::string_view key) {
     *empty = false;
     *version = schema_version();
     struct stat st {};
@@ -182,7 +184,7 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, 
             *version = in.version;
             return db;
         case State::Newer:
-        case State::Foreign: *error = refusal(path, in); return nullptr;
+        case State::Foreign: *error = refusal(path, in, key); return nullptr;
     }
     return nullptr;
 }

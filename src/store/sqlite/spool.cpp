@@ -4,11 +4,12 @@
 #include "store/observation_row.hpp"
 #include "store/sqlite/backend.hpp"
 #include "store/sqlite/schema.hpp"
+#include "store/spool_claim.hpp"
 
 namespace tlspolicy {
 bool SqliteSpool::open(std::string* error) {
     if (db_) return true;
-    db_ = store::open_for_writing(path_, error);
+    db_ = store::open_for_writing(path_, error, "spool");
     if (!db_) return false;
     rows_ = static_cast<std::size_t>(sqlite::query_int(db_.get(), "SELECT count(*) FROM observations", 0));
     policies_ = static_cast<std::size_t>(sqlite::query_int(db_.get(), "SELECT count(*) FROM policy_versions", 0));
@@ -88,6 +89,13 @@ bool SqliteSpool::remove_policies_through(std::int64_t last_id, std::string* err
     if (del.step() != SQLITE_DONE) return fail(error);
     policies_ = 0;
     return true;
+}
+
+std::string spool_file_problem(const std::string& path) {
+    bool empty = false;
+    int version = 0;
+    std::string error;
+    return store::open_for_reading(path, &empty, &version, &error, "spool") ? "" : error;
 }
 
 std::unique_ptr<Spool> make_spool(std::string path, std::size_t max_rows) {

@@ -155,7 +155,7 @@ void ObservationStore::write(ObservationBatch& batch) {
         return;
     }
     std::string error;
-    if (!backend_->write(batch, &error)) {
+    if (!backend_->write(batch, nullptr, &error)) {
         fail(backend_->name() + ": writing observations failed: " + error, batch.size());
         return;
     }
@@ -168,7 +168,7 @@ void ObservationStore::write(ObservationBatch& batch) {
 void ObservationStore::deliver(const ObservationBatch& batch) {
     if (spool_->rows() == 0 && ensure_open()) {
         std::string error;
-        if (backend_->write(batch, &error)) {
+        if (backend_->write(batch, nullptr, &error)) {
             written_.fetch_add(batch.size(), std::memory_order_relaxed);
             recovered();
             return;
@@ -206,7 +206,7 @@ void ObservationStore::drain() {
     for (int i = 0; i < kDrainChunksPerRound && spool_->rows() > 0; ++i) {
         if (!spool_->oldest(opt_.drain_batch, chunk, &last, &error)) return (void)note(error);
         if (chunk.empty()) break;
-        if (!backend_->write(chunk, &error))
+        if (!backend_->write(chunk, nullptr, &error))
             return fail(backend_->name() + ": writing spooled observations failed: " + error, 0);
         written_.fetch_add(chunk.size(), std::memory_order_relaxed);
         if (!spool_->remove_through(last, chunk.size(), &error)) return (void)note(error);
@@ -249,11 +249,11 @@ bool ObservationStore::ensure_spool(bool quiet) {
     return false;
 }
 
-// Deletes rows older than keep_days.
+// Deletes the months older than keep_days (retention_cutoff).
 void ObservationStore::purge() {
     next_purge_ = Clock::now() + opt_.purge_interval;
     std::string error;
-    if (!backend_->purge(std::int64_t{std::time(nullptr)} - std::int64_t{opt_.keep_days} * 86400, &error))
+    if (!backend_->purge(retention_cutoff(std::time(nullptr), opt_.keep_days), &error))
         fail(backend_->name() + ": deleting old observations failed: " + error, 0);
 }
 

@@ -93,7 +93,9 @@ TEST(CheckSpool, EachCase) {
         CliRun r = check(dir, c.toml);
         EXPECT_EQ(r.rc, c.want_rc) << r.err;
         EXPECT_EQ(r.err, c.want_err);
-        if (!c.want_out.empty()) EXPECT_NE(r.out.find(c.want_out), std::string::npos) << r.out;
+        if (!c.want_out.empty()) {
+            EXPECT_NE(r.out.find(c.want_out), std::string::npos) << r.out;
+        }
         EXPECT_EQ(r.out.find("s3cret"), std::string::npos) << r.out;
         EXPECT_EQ(r.err.find("s3cret"), std::string::npos) << r.err;
     }

@@ -49,7 +49,7 @@ public:
     }
     bool still_open(std::string*) override { return open_ && s_->up; }
     void close() override { open_ = false; }
-    bool write(const ObservationBatch& batch, std::string* error) override {
+    bool write(const ObservationBatch& batch, const IngestPosition*, std::string* error) override {
         if (!s_->up) return down(error);
         std::lock_guard lk(s_->mu);
         for (const Observation& o : batch) s_->queue_ids.push_back(o.queue_id);
@@ -59,6 +59,10 @@ public:
         if (!s_->up) return down(error);
         std::lock_guard lk(s_->mu);
         s_->versions.insert(s_->versions.end(), v.begin(), v.end());
+        return true;
+    }
+    bool ingest_position(const std::string&, IngestPosition*, bool* found, std::string*) override {
+        *found = false;
         return true;
     }
     bool purge(std::int64_t, std::string*) override { return true; }

@@ -68,6 +68,10 @@ public:
             if (o.time >= since && o.time <= until) each(o);
         return "";
     }
+    bool has_summaries() override { return false; }
+    std::string for_each_summary(const SummaryQuery&, const std::function<void(const Observation&, const Weight&)>&) override {
+        return "the fake keeps rows only";
+    }
     std::string policy_versions(std::int64_t since, std::int64_t until, std::vector<PolicyVersion>& out) override {
         out.clear();  // as the interface says: in the window, plus each host's last one before it
         std::map<std::string, PolicyVersion> before;

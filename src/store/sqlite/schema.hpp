@@ -22,6 +22,13 @@ sqlite::Db open_for_writing(const std::string& path, std::string* error, std::st
 // For the reader: read-only; an empty (not yet created) database is fine and
 // reads as no rows, so *empty is set instead of an error. An older schema is
 // read as it is (*version says which: columns added later are missing).
+// The raw columns in kColumns' order as a SELECT lists them from this file:
+// a column it does not have yet reads as its fill ('none' AS cert_status, ...).
+std::string raw_select_list(sqlite3* db);
+// Whether every summary has the key this release keeps (else report reads
+// the rows: the daemon builds the summaries when it next opens the file).
+bool summaries_current(sqlite3* db);
+
 sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error,
                             std::string_view key = "database");
 

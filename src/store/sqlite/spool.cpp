@@ -30,7 +30,9 @@ bool SqliteSpool::append(const ObservationBatch& batch, std::size_t* appended, s
     const std::size_t n = std::min(room, batch.size());
     if (n == 0) return true;
     std::string ignored;
-    if (!sqlite::exec(db_.get(), "BEGIN", &ignored) || !store::insert_observations(db_.get(), batch, n) ||
+    std::int64_t first = 0;
+    store::RowInserter rows(db_.get());
+    if (!sqlite::exec(db_.get(), "BEGIN", &ignored) || !rows.insert(batch, n, &first) ||
         !sqlite::exec(db_.get(), "COMMIT", &ignored))
         return fail(error);
     rows_ += n;
@@ -49,14 +51,13 @@ bool SqliteSpool::append(const std::vector<PolicyVersion>& versions, std::string
 
 bool SqliteSpool::oldest(std::size_t limit, ObservationBatch& out, std::int64_t* last_id, std::string* error) {
     out.clear();
-    sqlite::Stmt s(db_.get(), std::string("SELECT id, ") + store::kRowColumnList +
-                                  " FROM observations ORDER BY id LIMIT ?1");
+    sqlite::Stmt s(db_.get(), "SELECT id, " + store::column_list() + " FROM observations ORDER BY id LIMIT ?1");
     if (!s.ok()) return fail(error);
     s.bind(1, static_cast<std::int64_t>(limit));
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         *last_id = s.integer(0);
-        store::get_row(store::SqliteRow{s, 1}, out.emplace_back());
+        store::get_columns(store::all_columns(), store::SqliteRow{s, 1}, out.emplace_back());
     }
     return rc == SQLITE_DONE || fail(error);
 }

@@ -38,8 +38,10 @@ CORE_SRCS   := $(wildcard src/core/*.cpp)
 SHIM_SRC    := src/milter/libc_shim.cpp
 PROGRAM_SRCS := src/cli/main.cpp src/milter/daemon.cpp
 OTHER_SRCS  := $(filter-out $(CORE_SRCS) $(PROGRAM_SRCS) $(SHIM_SRC),$(wildcard src/*/*.cpp src/*/*/*.cpp))
-GLUE_SRCS   := tests/unit/milter_glue_test.cpp
-TEST_SRCS   := $(filter-out $(GLUE_SRCS),$(wildcard tests/unit/*.cpp))
+# tests/unit/ mirrors the rooms of src/; its shared helpers (golden.hpp, the
+# test policies and store helpers) sit at its top.
+GLUE_SRCS   := tests/unit/milter/milter_glue_test.cpp
+TEST_SRCS   := $(filter-out $(GLUE_SRCS),$(wildcard tests/unit/*.cpp tests/unit/*/*.cpp))
 CORE_OBJS   := $(CORE_SRCS:%.cpp=$(BUILD)/%.o)
 OTHER_OBJS  := $(OTHER_SRCS:%.cpp=$(BUILD)/%.o)
 SHIM_OBJ    := $(SHIM_SRC:%.cpp=$(BUILD)/%.o)
@@ -69,6 +71,9 @@ $(BUILD)/src/%.o: src/%.cpp $(CONFIG_MK)
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MD -MP -c $< -o $@
 	@tests/include-rooms $< $(@:.o=.d) || { rm -f $@; exit 1; }
+
+# The tests find the tree they were built from wherever they are started.
+$(BUILD)/tests/unit/%.o: ALL_CXXFLAGS += -Itests/unit -DTLSPOLICY_TEST_SRCDIR='"$(CURDIR)"'
 
 # libpq's include path is given to its room only.
 $(BUILD)/src/store/postgres/%.o: ALL_CXXFLAGS += $(PQ_CFLAGS)

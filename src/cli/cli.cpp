@@ -12,8 +12,8 @@
 #include "cli/explain.hpp"
 #include "cli/export.hpp"
 #include "cli/probe.hpp"
-#include "cli/report.hpp"
-#include "cli/report_formats.hpp"
+#include "report/report.hpp"
+#include "report/render/formats.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
 #include "config/policy_checks.hpp"
@@ -93,8 +93,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         "report", "summarise the observation store; --against: who a stricter policy would refuse; --evidence: for auditors");
     rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w (default 7d; 90d with --evidence)");
     rp->add_flag("--evidence", rep.evidence, "per partner and recipient rule and calendar month: evidence for auditors");
-    rp->add_option("--format", rep.format, "output format: " + report_format_help())
-        ->check(CLI::IsMember(report_format_names()))
+    rp->add_option("--format", rep.format, "output format: " + report::format_help())
+        ->check(CLI::IsMember(report::format_names()))
         ->capture_default_str();
     rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
@@ -154,7 +154,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     }
     if (rp->parsed()) {
         rep.now = std::time(nullptr);
-        return report(*config, rep, out, err);
+        return run_report(*config, rep, out, err);
     }
     if (xp->parsed()) return export_table(*config, export_format, out, err);
     if (pr->parsed()) return probe_command(*config, po, out, err);

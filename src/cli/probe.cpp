@@ -6,6 +6,7 @@
 #include <ctime>
 #include <ostream>
 
+#include "core/escape.hpp"
 #include "core/verdict.hpp"
 #include "tls/cipher_table.hpp"
 #include "tls/probe.hpp"
@@ -140,19 +141,6 @@ int exit_code(const probe::Report& r) {
     for (const probe::Attempt& a : r.attempts)
         if (a.accepted) return 0;
     return kProbeNoTls;
-}
-
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') out += '\\', out += char(c);
-        else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else out += char(c);
-    }
-    return out + "\"";
 }
 
 std::string_view kind_name(probe::StepError::Kind k) {

@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "core/address.hpp"
+#include "core/escape.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -207,7 +208,7 @@ void write_postfix_tls_policy(const Policy& policy, const std::vector<CipherGrad
                "# smtp_tls_security_level = encrypt in main.cf, which is not a table line: not exported.\n";
     for (const PolicyTableItem& item : postfix_tls_policy(policy, grades)) {
         out << "\n";
-        for (const std::string& c : item.comments) out << "# " << c << "\n";
+        for (const std::string& c : item.comments) out << "# " << line_text(c) << "\n";
         if (!item.key.empty()) out << item.key << "\t" << item.value << "\n";
     }
 }

@@ -139,12 +139,4 @@ std::vector<CheckResult> judge_requirements(const Requirements& req, const TlsFa
 std::string wanted_text(const Rule& rule, Check check);
 std::string got_text(const TlsFacts& tls, Check check);
 
-// Transitional (removed once src/store and src/report are in their rooms):
-// the old per-enum names. New code says word() and from_word().
-inline std::string_view result_name(Result r) { return word(r); }
-inline std::string_view decision_name(Decision d) { return word(d); }
-inline std::string_view mode_name(Mode m) { return word(m); }
-inline std::optional<Mode> parse_mode(std::string_view t) { return from_word<Mode>(t); }
-inline std::string_view cert_status_name(CertStatus s) { return word(s); }
-
 }  // namespace tlspolicy

@@ -29,6 +29,7 @@
 #include "config/config.hpp"
 #include "config/reload_scope.hpp"
 #include "config/schema.hpp"
+#include "golden.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -39,22 +40,8 @@ constexpr const char* kKeysPage = "man/tlspolicy-milter.toml.5";
 constexpr const char* kDaemonPage = "man/tlspolicy-milter.8";
 constexpr const char* kSample = "conf/tlspolicy-milter.toml";
 
-// The source tree: $TLSPOLICY_SRCDIR, else the working directory (make runs the
-// tests from the top of the tree), else wherever this file was compiled from.
-fs::path source_dir() {
-    if (const char* env = std::getenv("TLSPOLICY_SRCDIR"); env && *env) return env;
-    if (fs::exists(kKeysPage)) return fs::current_path();
-    fs::path here = fs::path(__FILE__).parent_path().parent_path().parent_path();
-    if (here.is_absolute() && fs::exists(here / kKeysPage)) return here;
-    return fs::current_path();
-}
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
+using tests::read_file;
+using tests::source_dir;
 
 std::vector<std::string> read_lines(const fs::path& p) {
     std::vector<std::string> lines;

@@ -3,18 +3,23 @@
 // broken file fails the reload visibly instead of being only logged.
 #include <gtest/gtest.h>
 
-#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "golden.hpp"
+
 namespace {
+
+using tlspolicy::tests::read_file;
+using tlspolicy::tests::source_dir;
 
 constexpr const char* kUnit = "contrib/tlspolicy-milter.service";
 
 // The values of every `KEY=` line, in file order.
 std::vector<std::string> values_of(const std::string& key) {
-    std::ifstream in(kUnit);
-    EXPECT_TRUE(in) << kUnit << ": run from the source tree's top directory";
+    std::istringstream in(read_file(source_dir() / kUnit));
+    EXPECT_FALSE(in.str().empty()) << kUnit << " is missing or empty under " << source_dir();
     std::vector<std::string> out;
     for (std::string line; std::getline(in, line);)
         if (line.rfind(key + "=", 0) == 0) out.push_back(line.substr(key.size() + 1));

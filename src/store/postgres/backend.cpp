@@ -121,7 +121,7 @@ public:
         return transaction(error, [&] {
             for (const PolicyVersion& v : versions)
                 if (!db_.exec("INSERT INTO policy_versions (time, host, sha256, mode) VALUES ($1, $2, $3, $4)",
-                              {std::to_string(v.time), v.host, v.sha256, std::string(mode_name(v.mode))}, nullptr,
+                              {std::to_string(v.time), v.host, v.sha256, std::string(word(v.mode))}, nullptr,
                               error))
                     return false;
             return true;

@@ -84,7 +84,7 @@ public:
                       {std::to_string(since), std::to_string(until)}, &r, &error))
             return name_ + ": reading policy versions failed: " + error;
         for (int i = 0; i < r.rows(); ++i)
-            out.push_back({r.integer(i, 0), r.text(i, 1), r.text(i, 2), parse_mode(r.text(i, 3)).value_or(Mode::Enforce)});
+            out.push_back({r.integer(i, 0), r.text(i, 1), r.text(i, 2), from_word<Mode>(r.text(i, 3)).value_or(Mode::Enforce)});
         return "";
     }
 

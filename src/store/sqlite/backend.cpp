@@ -53,7 +53,7 @@ bool insert_policies(sqlite3* db, const std::vector<PolicyVersion>& versions) {
         insert.bind(1, versions[i].time);
         insert.bind(2, versions[i].host);
         insert.bind(3, versions[i].sha256);
-        insert.bind(4, mode_name(versions[i].mode));
+        insert.bind(4, word(versions[i].mode));
         ok = insert.step() == SQLITE_DONE;
         insert.reset();
     }

@@ -58,7 +58,7 @@ std::string read_policy_versions(const std::string& path, std::int64_t since, st
     s.bind(2, until);
     int rc;
     while ((rc = s.step()) == SQLITE_ROW)
-        out.push_back({s.integer(0), s.text(1), s.text(2), parse_mode(s.text(3)).value_or(Mode::Enforce)});
+        out.push_back({s.integer(0), s.text(1), s.text(2), from_word<Mode>(s.text(3)).value_or(Mode::Enforce)});
     if (rc != SQLITE_DONE) return path + ": reading policy versions failed: " + sqlite::last_error(db.get());
     return "";
 }

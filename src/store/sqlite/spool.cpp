@@ -78,7 +78,7 @@ bool SqliteSpool::policies(std::vector<PolicyVersion>& out, std::int64_t* last_i
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         *last_id = s.integer(0);
-        out.push_back({s.integer(1), s.text(2), s.text(3), parse_mode(s.text(4)).value_or(Mode::Enforce)});
+        out.push_back({s.integer(1), s.text(2), s.text(3), from_word<Mode>(s.text(4)).value_or(Mode::Enforce)});
     }
     return rc == SQLITE_DONE || fail(error);
 }

@@ -1,0 +1,70 @@
+// What `report --evidence` counts: per partner rule and per protected-
+// recipient rule, per calendar month (UTC), the messages and how they came,
+// the refusals, the weakest session, and the policy versions in force.
+// Pure: observations and policy versions in, an Evidence value out.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/tally.hpp"
+
+namespace tlspolicy::report {
+
+struct Weakest {
+    report::Strength strength;
+    std::int64_t time = 0;
+    std::string host;      // "" when the row names none
+    bool refused = false;  // the session was refused
+    bool would = false;    // monitor mode let it through; enforce would have refused it
+};
+
+// One calendar month of one rule, or the whole window (name "total").
+struct Month {
+    std::string name;                  // "2024-05"
+    std::int64_t from = 0, until = 0;  // the part of the month inside the window
+    int messages = 0;                  // accepted messages the rule applied to
+    int modern = 0, older = 0, plaintext = 0;  // of those: TLS 1.2 or newer, older TLS, none
+    int refused = 0;                   // refusals: at MAIL FROM (partner), at RCPT TO (recipient)
+    int would_refuse = 0;              // monitor mode let them through; enforce would have refused
+    std::optional<Weakest> weakest;    // of every session counted here, refused ones too
+    std::map<std::string, int> hosts;  // messages per MX host ("" not recorded)
+    std::vector<std::size_t> versions; // indices into Evidence::versions in force during the month
+};
+
+struct RuleEvidence {
+    std::string name;
+    RuleKind kind = RuleKind::Partner;  // Partner or Recipient
+    bool in_policy = true;              // false: seen in the rows, gone from the current policy
+    std::vector<Month> months;          // every month of the window, oldest first
+    Month total;
+};
+
+struct Evidence {
+    std::string database, since_text, host;  // host: the --host filter, "" for every host
+    std::int64_t since = 0, until = 0;
+    std::vector<RuleEvidence> rules;  // the current policy's order, then rules it no longer has
+    std::vector<report::VersionSpan> versions;
+};
+
+class EvidenceTally {
+public:
+    EvidenceTally(const Policy& current, std::int64_t since, std::int64_t until);
+    void add(const Observation& o);
+    Evidence finish(std::vector<PolicyVersion> versions);
+
+private:
+    RuleEvidence& rule(const RuleRef& r);
+    void count(RuleEvidence& e, const Observation& o, bool message, bool refused, bool would);
+
+    const Policy& policy_;
+    std::int64_t since_, until_;
+    std::vector<Month> months_;  // the empty months every rule starts with
+    std::vector<RuleEvidence> rules_;
+    std::map<std::pair<RuleKind, std::string>, std::size_t> index_;
+    report::Ciphers ciphers_;
+};
+
+}  // namespace tlspolicy::report

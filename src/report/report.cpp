@@ -1,0 +1,141 @@
+// `report`: reads the observation store through ObservationSource, hands
+// each row to the tally (tally.hpp, or evidence.hpp with --evidence) and the
+// result to the renderer of the chosen format (render/formats.hpp).
+#include "report/report.hpp"
+
+#include <charconv>
+#include <ostream>
+
+#include "report/evidence.hpp"
+#include "report/render/formats.hpp"
+#include "report/tally.hpp"
+#include "store/database_url.hpp"
+
+namespace tlspolicy {
+namespace {
+
+constexpr const char* kSinceDefault = "7d";
+constexpr const char* kEvidenceSinceDefault = "90d";
+
+// What the options say, checked before the store is read.
+struct Request {
+    std::string since, database;
+    std::int64_t duration = 0;
+    const report::Format* format = nullptr;
+    std::shared_ptr<const Config> strict;
+};
+
+int prepare(const Config& config, const ReportOptions& opt, Request& req, std::ostream& err) {
+    req.since = !opt.since.empty() ? opt.since : opt.evidence ? kEvidenceSinceDefault : kSinceDefault;
+    auto duration = parse_duration(req.since);
+    if (!duration) {
+        err << "report: --since '" << req.since << "' is not a duration such as 90m, 12h, 7d or 2w\n";
+        return 2;
+    }
+    req.duration = *duration;
+    req.format = report::find_format(opt.format);
+    if (!req.format) {
+        std::string names;
+        for (const report::Format& f : report::formats()) names += (names.empty() ? "" : ", ") + std::string(f.name);
+        err << "report: --format '" << opt.format << "' is not one of " << names << "\n";
+        return 2;
+    }
+    if (opt.evidence && !opt.against.empty()) {
+        err << "report: --evidence and --against are separate reports: run one, then the other\n";
+        return 2;
+    }
+    req.database = opt.database.empty() ? config.observations.database : opt.database;
+    if (req.database.empty()) {
+        err << "report: " << config.path << " sets no [observations] database; set one, or pass --database\n";
+        return 1;
+    }
+    if (!opt.against.empty()) {
+        LoadResult loaded = load_config_file(opt.against);
+        for (const Diagnostic& d : loaded.diagnostics) err << d.format() << '\n';
+        if (!loaded.ok()) return 1;
+        req.strict = loaded.config;
+    }
+    return 0;
+}
+
+// The versions of the window, at the --host host only when one is given.
+std::string versions_of(ObservationSource& source, std::int64_t since, std::int64_t until, const std::string& host,
+                        std::vector<PolicyVersion>& out) {
+    std::string error = source.policy_versions(since, until, out);
+    if (!host.empty()) std::erase_if(out, [&](const PolicyVersion& v) { return v.host != host; });
+    return error;
+}
+
+int failed(const std::string& error, std::ostream& err) {
+    err << "report: " << error << "\n";
+    return 1;
+}
+
+int run(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,
+        std::ostream& out, std::ostream& err) {
+    const report::Window w = report::make_window(opt.now, req.duration);
+    auto wanted = [&](const Observation& o) { return opt.host.empty() || o.host == opt.host; };
+    std::vector<PolicyVersion> versions;
+    std::string error;
+    if (opt.evidence) {
+        report::EvidenceTally tally(*config.policy, w.since, w.until);
+        error = source.for_each(w.since, w.until, [&](const Observation& o) {
+            if (wanted(o)) tally.add(o);
+        });
+        if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
+        if (!error.empty()) return failed(error, err);
+        report::Evidence ev = tally.finish(std::move(versions));
+        ev.database = redact_database(req.database);
+        ev.since_text = req.since;
+        ev.host = opt.host;
+        req.format->evidence(ev, out);
+        return 0;
+    }
+    report::Gatherer g(*config.policy, req.strict ? req.strict->policy.get() : nullptr, w);
+    error = source.for_each(w.since, w.until, [&](const Observation& o) {
+        if (wanted(o)) g.add(o);
+    });
+    if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
+    if (!error.empty()) return failed(error, err);
+    report::Report r = g.finish();
+    r.database = redact_database(req.database);
+    r.since_text = req.since;
+    r.against = opt.against;
+    r.host = opt.host;
+    r.versions = report::version_spans(std::move(versions), w.since, w.until);
+    req.format->report(r, out);
+    return 0;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_duration(std::string_view text) {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || n <= 0 || end + 1 != text.data() + text.size()) return std::nullopt;
+    const std::int64_t unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : *end == 'd' ? 86400
+                             : *end == 'w' ? 7 * 86400 : 0;
+    if (unit == 0 || n > 100LL * 366 * 86400 / unit) return std::nullopt;  // a century is enough
+    return n * unit;
+}
+
+int run_report(const Config& config, const ReportOptions& opt, std::ostream& out, std::ostream& err) {
+    Request req;
+    if (int rc = prepare(config, opt, req, err)) return rc;
+    std::string error;
+    std::unique_ptr<ObservationSource> source = open_observation_source(req.database, &error);
+    if (!source) {
+        err << "report: " << error << "\n";
+        return 1;
+    }
+    return run(config, opt, req, *source, out, err);
+}
+
+int run_report(const Config& config, const ReportOptions& opt, ObservationSource& source, std::ostream& out,
+               std::ostream& err) {
+    Request req;
+    if (int rc = prepare(config, opt, req, err)) return rc;
+    return run(config, opt, req, source, out, err);
+}
+
+}  // namespace tlspolicy

@@ -1,0 +1,131 @@
+// What `report` counts as observations stream past: per partner rule, per
+// sending domain and per MX host, and with a stricter policy the senders it
+// would refuse. Pure: observations in, a Report value out; no I/O.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/cipher_info.hpp"
+#include "core/policy.hpp"
+#include "store/observation.hpp"
+#include "store/observation_source.hpp"
+
+namespace tlspolicy::report {
+
+// The share columns, one per TLS version; "none" is plaintext.
+constexpr std::array<std::string_view, 6> kColumns{"none", "TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3", "other"};
+using Counts = std::array<int, kColumns.size()>;
+std::size_t column(TlsVersion v);
+
+// Plaintext, or TLS older than 1.2 (SSL 3.0 and unrecognised versions included).
+inline bool weak(TlsVersion v) { return v < TlsVersion::TLSv1_2; }  // the enum is ordered, None first
+
+// A session's strength, weakest first: plaintext < older version < fewer bits < not AEAD.
+struct Strength {
+    TlsVersion version = TlsVersion::None;
+    int bits = 0;
+    bool aead = false;
+    std::string cipher;
+    bool weaker_than(const Strength& o) const;
+};
+std::string describe(const Strength& s);  // "plaintext", "TLS1_2 NAME (128 bits, AEAD)"
+
+// The report's time span and the chart's axis: hours for a window of two
+// days or less, else UTC days, or several days each so that a chart has at
+// most about 180 bars.
+struct Window {
+    std::int64_t since = 0, until = 0, step = 0, first = 0;
+    int buckets = 0;
+    std::int64_t bucket(std::int64_t t) const { return first + (t - first) / step * step; }
+    std::string step_name() const;
+};
+Window make_window(std::int64_t now, std::int64_t duration);
+
+// One line of the per-rule, per-domain or per-host table.
+struct Tally {
+    std::string name;
+    int sessions = 0;
+    Counts versions{};
+    std::optional<Strength> weakest;
+    std::optional<std::int64_t> last_weak;
+    std::map<std::int64_t, Counts> buckets;  // for a chart: bucket start -> sessions by version
+    void add(const Observation& o, const Strength& s, const Window* chart);
+};
+
+// A sender the stricter policy would refuse.
+struct Offender {
+    std::string sender, domain;
+    std::set<std::string> rules;  // the failing rule that decided, per session
+    int rejects = 0, tempfails = 0, sessions = 0;
+    std::int64_t last_refused = 0;
+    std::string reply;  // of the most recent refusal
+    int refusals() const { return rejects + tempfails; }
+};
+
+// A policy file in force: one hash and mode, over the span it was in force
+// at any of `hosts` within the window.
+struct VersionSpan {
+    std::string sha256;
+    Mode mode = Mode::Enforce;
+    std::int64_t from = 0, until = 0;  // clipped to the window
+    bool current = false;              // still in force at the window's end
+    std::set<std::string> hosts;
+};
+// The recorded versions (as ObservationSource gives them) as spans: at each
+// host a version lasts until the next one recorded there; one span per file
+// and mode while it is in force somewhere without a gap. Oldest first.
+std::vector<VersionSpan> version_spans(std::vector<PolicyVersion> versions, std::int64_t since, std::int64_t until);
+
+struct Report {
+    std::string database, since_text, against, host;  // against: the stricter file; host: the --host filter
+    Window window;
+    std::vector<Tally> rules, domains, hosts;  // hosts: empty when no row names its MX host
+    std::vector<Offender> offenders;
+    std::vector<VersionSpan> versions;
+};
+
+// The rules of a stored decision with their kind: as recorded, or, for rows
+// of older schemas that kept names only, guessed from the current policy (a
+// name it has as a recipient rule is one; on a RCPT row every rule is).
+std::vector<RuleRef> rule_kinds(const Observation& o, const Policy& current);
+
+// The partner rules a sender-side decision was made under ("default" when
+// none): a session belongs to its sender side; recipient refusals are rows
+// of their own.
+std::vector<std::string> sender_rules(const Observation& o, const Policy& current);
+
+class Ciphers {  // OpenSSL's word on each cipher name, asked once per name
+public:
+    const CipherInfo& info(const std::string& name);
+
+private:
+    std::map<std::string, CipherInfo> cache_;
+};
+
+std::string_view domain_name(std::string_view sender);  // "<>", "(no domain)" or the domain
+
+// Tallies every sender-side observation as it streams past (RCPT rows are
+// recipient refusals and not sessions of their own).
+class Gatherer {
+public:
+    Gatherer(const Policy& policy, const Policy* strict, Window w) : policy_(policy), strict_(strict), w_(w) {}
+    void add(const Observation& o);
+    Report finish();
+
+private:
+    const Policy& policy_;
+    const Policy* strict_;
+    Window w_;
+    Ciphers ciphers_;
+    std::map<std::string, Tally> rules_, domains_, hosts_;
+    bool any_host_ = false;
+    std::map<std::string, Offender> offenders_;  // by sender: the sort's last key
+};
+
+}  // namespace tlspolicy::report

@@ -99,6 +99,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
     rp->add_option("--host", rep.host, "only what this MX host observed (as [observations] host names it)");
+    rp->add_flag("--raw", rep.raw, "read every stored row instead of the summaries (slower: for audits)");
 
     std::string export_format;
     CLI::App* xp = app.add_subcommand("export", "write the policy for another program: postfix-tls-policy");

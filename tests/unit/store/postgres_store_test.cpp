@@ -18,55 +18,16 @@
 #include "store/postgres/postgres.hpp"
 #include "ingest_position_check.hpp"
 #include "legacy_store.hpp"
+#include "pg_test_util.hpp"
 #include "store_test_util.hpp"
 
 namespace tlspolicy {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The server's URL, or "" after failing or skipping the test.
-std::string server_url() {
-    const char* url = std::getenv("TLSPOLICY_TEST_PG");
-    if (url && std::string(url) == "skip") return "";
-    if (!url || !*url) {
-        ADD_FAILURE() << "TLSPOLICY_TEST_PG is not set: run `make run-pg` (it starts a private PostgreSQL), or set "
-                         "TLSPOLICY_TEST_PG=postgresql://... to a server, or TLSPOLICY_TEST_PG=skip to skip on purpose";
-        return "";
-    }
-    return url;
-}
-
-std::string with_database(const std::string& url, const std::string& db) {
-    const std::size_t query = url.find('?');
-    const std::string base = url.substr(0, query);
-    return base.substr(0, base.rfind('/') + 1) + db + (query == std::string::npos ? "" : url.substr(query));
-}
-
-// A fresh, empty database on the test server; its URL. `create` false: only
-// the name (a database that does not exist yet).
-std::string fresh_database(const std::string& url, const std::string& name, bool create = true) {
-    static std::atomic<int> n{0};
-    const std::string db = "t_" + name + "_" + std::to_string(getpid()) + "_" + std::to_string(n++);
-    if (create) {
-        pg::Conn admin(url, 10s);
-        std::string error;
-        EXPECT_TRUE(admin.connect(&error)) << error;
-        EXPECT_TRUE(admin.exec("CREATE DATABASE " + db, &error)) << error;
-    }
-    return with_database(url, db);
-}
-
-std::string query(const std::string& url, const std::string& sql) {
-    pg::Conn c(url, 10s);
-    pg::Result r;
-    std::string error;
-    EXPECT_TRUE(c.connect(&error)) << error;
-    EXPECT_TRUE(c.exec(sql, {}, &r, &error)) << error;
-    std::string out;
-    for (int i = 0; i < r.rows(); ++i) out += (i ? "\n" : "") + r.text(i, 0);
-    return out;
-}
+using test::fresh_database;
+using test::query;
+using test::server_url;
 
 // "2026_12": the suffix of the month partitions that hold t.
 std::string month_name(std::int64_t t) {
@@ -77,13 +38,6 @@ std::string month_name(std::int64_t t) {
     std::strftime(buf, sizeof buf, "%Y_%m", &tm);
     return buf;
 }
-
-#define NEED_SERVER(url)                                           \
-    const std::string url = server_url();                          \
-    if (url.empty()) {                                             \
-        if (!HasFailure()) GTEST_SKIP() << "TLSPOLICY_TEST_PG=skip"; \
-        return;                                                    \
-    }
 
 TEST(PostgresStore, EveryFieldRoundTripsThroughTheSource) {
     NEED_SERVER(server);

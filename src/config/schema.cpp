@@ -101,7 +101,7 @@ constexpr KeyDecl kKeys[] = {
      .apply = set_observation_database,
      .show_setting = show_observation_database, .reload = Reload::Restart},
     {.sections = only(Section::Observations), .key = "keep_days", .type = ValueType::Integer, .default_toml = "90",
-     .example_toml = "90", .min = 1, .max = 36500, .doc = "days after which observations are deleted",
+     .example_toml = "90", .min = 1, .max = 36500, .doc = "days of observations kept at least; older whole UTC months are deleted",
      .apply = set_integer<&Config::observations, &ObservationSettings::keep_days>,
      .show_setting = show_integer<&Config::observations, &ObservationSettings::keep_days>, .reload = Reload::Restart},
     {.sections = only(Section::Observations), .key = "host", .type = ValueType::String, .example_toml = "\"mx1\"",

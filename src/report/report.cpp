@@ -92,10 +92,11 @@ std::string each_row(ObservationSource& source, const report::Window& w, const s
     });
 }
 
+// The domain and sender tables name no host: the server adds the hosts' rows up.
 std::string each_summary_row(ObservationSource& source, store::Summary s, const report::Window& w,
                              const ReportOptions& opt, store::Buckets buckets,
                              const std::function<void(const Observation&, const Weight&)>& each) {
-    return source.for_each_summary({s, w.since, w.last, opt.host, buckets}, each);
+    return source.for_each_summary({s, w.since, w.last, opt.host, buckets, s == store::Summary::Rules}, each);
 }
 
 int run(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,

@@ -38,6 +38,7 @@ struct SummaryQuery {
     std::int64_t since = 0, until = 0;
     std::string host;
     store::Buckets buckets;
+    bool by_host = true;  // false: the hosts' rows added up, o.host left empty
 };
 
 class ObservationSource {

@@ -51,7 +51,16 @@ std::span<const std::size_t> summary_key(Summary s) {
     return keys[index_of(s)];
 }
 
-std::span<const std::size_t> selected_key(Summary s) { return summary_key(s).subspan(1); }
+std::span<const std::size_t> selected_key(Summary s, bool by_host) {
+    static const std::array<std::vector<std::size_t>, kSummaries.size()> hostless = [] {
+        std::array<std::vector<std::size_t>, kSummaries.size()> out;
+        for (Summary each : kSummaries)
+            for (std::size_t c : summary_key(each).subspan(1))
+                if (kColumns[c].name != "host") out[index_of(each)].push_back(c);
+        return out;
+    }();
+    return by_host ? summary_key(s).subspan(1) : std::span<const std::size_t>(hostless[index_of(s)]);
+}
 
 std::string_view key_name(std::size_t column) { return column == kTime ? "day" : kColumns[column].name; }
 
@@ -149,8 +158,8 @@ std::string build_summary(Summary s) {
            "count(*), min(time), max(time) FROM observations GROUP BY " + positions(key.size());
 }
 
-std::string select_summary(Dialect d, Summary s, const Buckets& b, bool host) {
-    const std::span<const std::size_t> key = selected_key(s);
+std::string select_summary(Dialect d, Summary s, const Buckets& b, bool host, bool by_host) {
+    const std::span<const std::size_t> key = selected_key(s, by_host);
     std::string sql = "SELECT " + list(key, [](std::size_t c) { return std::string(key_name(c)); });
     std::size_t grouped = key.size();
     if (b.kind == Buckets::Kind::Step) {

@@ -58,12 +58,13 @@ struct Buckets {
     std::int64_t first = 0, step = 0;  // Step: buckets start at first + k * step
 };
 
-// The query `report` reads summary s with: the key without the day, the
-// bucket's start, sum(n), min(first_time), max(last_time), in that order,
-// for since <= day <= until (parameters 1 and 2) and, with `host`, host =
-// parameter 3. Kind::One leaves the bucket out.
-std::string select_summary(Dialect d, Summary s, const Buckets& b, bool host);
+// The query `report` reads summary s with: the key without the day (and
+// without the host unless `by_host`: the hosts' rows added up), the bucket's
+// start, sum(n), min(first_time), max(last_time), in that order, for since <=
+// day <= until (parameters 1 and 2) and, with `host`, host = parameter 3.
+// Kind::One leaves the bucket out.
+std::string select_summary(Dialect d, Summary s, const Buckets& b, bool host, bool by_host = true);
 // The key columns select_summary returns, as indices into kColumns.
-std::span<const std::size_t> selected_key(Summary s);
+std::span<const std::size_t> selected_key(Summary s, bool by_host = true);
 
 }  // namespace tlspolicy::store

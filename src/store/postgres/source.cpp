@@ -22,7 +22,9 @@ public:
             *error = name_ + ": cannot connect: " + *error;
             return false;
         }
-        return store::postgres_inspect(db_, name_, &version_, error);
+        // One report, one session: room to add a year of summary rows up in
+        // memory rather than in temporary files.
+        return db_.exec("SET work_mem = '256MB'", error) && store::postgres_inspect(db_, name_, &version_, error);
     }
 
     std::string for_each(std::int64_t since, std::int64_t until,
@@ -51,13 +53,14 @@ public:
     std::string for_each_summary(const SummaryQuery& q,
                                  const std::function<void(const Observation&, const Weight&)>& each) override {
         if (version_ == 0) return "";
-        const std::span<const std::size_t> key = store::selected_key(q.summary);
+        const std::span<const std::size_t> key = store::selected_key(q.summary, q.by_host);
         std::vector<std::string> params{std::to_string(q.since - q.since % 86400), std::to_string(q.until)};
         if (!q.host.empty()) params.push_back(q.host);
         const int bucket = q.buckets.kind == store::Buckets::Kind::One ? -1 : static_cast<int>(key.size());
         const int sums = static_cast<int>(key.size()) + (bucket < 0 ? 0 : 1);
         std::string error;
-        if (!db_.stream(store::select_summary(store::Dialect::Postgres, q.summary, q.buckets, !q.host.empty()), params,
+        if (!db_.stream(store::select_summary(store::Dialect::Postgres, q.summary, q.buckets, !q.host.empty(), q.by_host),
+                        params,
                         [&](const pg::Result& row) {
                             Observation o;
                             store::get_columns(key, pg::ResultRow{row, 0}, o);

@@ -70,8 +70,9 @@ std::string for_each_summary_row(const std::string& path, const SummaryQuery& q,
     int version = 0;
     sqlite::Db db = store::open_for_reading(path, &empty, &version, &error);
     if (!db || empty) return error;
-    const std::span<const std::size_t> key = store::selected_key(q.summary);
-    sqlite::Stmt s(db.get(), store::select_summary(store::Dialect::Sqlite, q.summary, q.buckets, !q.host.empty()));
+    const std::span<const std::size_t> key = store::selected_key(q.summary, q.by_host);
+    sqlite::Stmt s(db.get(),
+                   store::select_summary(store::Dialect::Sqlite, q.summary, q.buckets, !q.host.empty(), q.by_host));
     if (!s.ok()) return path + ": " + sqlite::last_error(db.get());
     s.bind(1, q.since - q.since % 86400);
     s.bind(2, q.until);

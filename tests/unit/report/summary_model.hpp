@@ -30,7 +30,7 @@ inline std::int64_t model_month(std::int64_t t) {
 inline void model_summary(std::span<const Observation> rows, const SummaryQuery& q,
                           const std::function<void(const Observation&, const Weight&)>& each) {
     using namespace store;
-    const std::span<const std::size_t> key = selected_key(q.summary);
+    const std::span<const std::size_t> key = selected_key(q.summary, q.by_host);
     struct Group {
         std::int64_t bucket = 0;
         Observation facts;

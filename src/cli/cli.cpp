@@ -27,11 +27,14 @@ namespace {
 constexpr const char* kDefaultConfig = TLSPOLICY_SYSCONFDIR "/tlspolicy-milter/tlspolicy-milter.toml";
 
 // Loads the policy file, printing every diagnostic (with `host`, also what
-// this host lacks, in file order); null when it has errors.
+// this host lacks, in file order); null when it has errors (with `host`, also
+// when this host cannot give what it needs: a PostgreSQL store's spool).
 std::shared_ptr<const Config> load(const std::string& path, bool host, std::ostream& err) {
     LoadResult r = load_config_file(path);
     if (host && r.ok()) {
-        std::vector<Diagnostic> more = host_warnings(*r.config);
+        std::vector<Diagnostic> more = host_warnings(*r.config), errors = host_errors(*r.config);
+        if (!errors.empty()) r.config = nullptr;
+        more.insert(more.end(), errors.begin(), errors.end());
         r.diagnostics.insert(r.diagnostics.end(), more.begin(), more.end());
         std::stable_sort(r.diagnostics.begin(), r.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
             return a.line != b.line ? a.line < b.line : a.column < b.column;
@@ -97,6 +100,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");
     rp->add_option("--host", rep.host, "only what this MX host observed (as [observations] host names it)");
+    rp->add_flag("--raw", rep.raw, "read every stored row instead of the summaries (slower: for audits)");
 
     ExportOptions xo;
     CLI::App* xp = app.add_subcommand("export", "write the policy for another program: postfix-tls-policy");

@@ -37,6 +37,9 @@ struct ObservationSettings {
     std::string host;          // empty: the MTA's name (macro j)
     std::string spool;         // the local spool of a PostgreSQL store
     int spool_max_rows = 0;
+    // Where database and spool are written, for --check's host errors; a
+    // spool left at its default has line 0 (the database line then speaks for it).
+    int database_line = 0, database_column = 0, spool_line = 0, spool_column = 0;
 };
 
 struct Config {

@@ -34,9 +34,11 @@ const Node* default_value(const KeyDecl& k) {
         std::deque<std::string> arena;
         std::vector<std::optional<Node>> values;
         Defaults() {
-            for (const KeyDecl& d : schema())
+            for (const KeyDecl& d : schema()) {
                 values.push_back(d.default_toml.empty() ? std::nullopt
                                                         : toml_doc::read_plain_value(d.default_toml, arena));
+                if (values.back()) values.back()->pos = {};  // a default has no place in the file: line 0
+            }
         }
     };
     static const Defaults defaults;

@@ -11,6 +11,7 @@
 
 #include "config/schema.hpp"
 #include "core/profile.hpp"
+#include "store/database_url.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -89,10 +90,11 @@ void print_summary(const Config& c, std::ostream& out) {
     }
     line(out, section_header(Section::Stats),
          c.stats.file.empty() ? "off" : c.stats.file + ", every " + std::to_string(c.stats.interval) + " s");
+    const ObservationSettings& obs = c.observations;
     line(out, section_header(Section::Observations),
-         c.observations.database.empty()
-             ? "off"
-             : c.observations.database + ", kept " + std::to_string(c.observations.keep_days) + " days");
+         obs.database.empty() ? "off"
+                              : redact_database(obs.database) + ", kept " + std::to_string(obs.keep_days) + " days" +
+                                    (is_postgres_url(obs.database) ? ", spool " + obs.spool : ""));
 
     std::string defaults;
     for (const KeyDecl& k : schema()) {

@@ -127,8 +127,20 @@ void set_authserv_id(KeyTarget& to, const KeyDecl& k, const Node& v) {
 
 // A SQLite file (absolute path) or a PostgreSQL server (URL).
 void set_observation_database(KeyTarget& to, const KeyDecl& k, const Node& v) {
-    if (is_absolute(v.text) || is_postgres_url(v.text)) to.config().observations.database = v.text;
-    else to.error(v.pos, named(k, v) + " must be an absolute path (SQLite) or a postgresql:// URL");
+    if (!is_absolute(v.text) && !is_postgres_url(v.text))
+        return to.error(v.pos, named(k, v) + " must be an absolute path (SQLite) or a postgresql:// URL");
+    ObservationSettings& o = to.config().observations;
+    o.database = v.text;
+    o.database_line = v.pos.line;
+    o.database_column = v.pos.column;
+}
+
+void set_observation_spool(KeyTarget& to, const KeyDecl& k, const Node& v) {
+    if (!is_absolute(v.text)) return to.error(v.pos, std::string(k.key) + " " + quoted(v.text) + " must be an absolute path");
+    ObservationSettings& o = to.config().observations;
+    o.spool = v.text;
+    o.spool_line = v.pos.line;
+    o.spool_column = v.pos.column;
 }
 
 std::string show_observation_database(const Config& c) { return redact_database(c.observations.database); }

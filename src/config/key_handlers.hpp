@@ -67,6 +67,7 @@ void set_authserv_id(KeyTarget& to, const KeyDecl& k, const Node& v);
 void set_observation_database(KeyTarget& to, const KeyDecl& k, const Node& v);
 std::string show_observation_database(const Config& c);  // without a URL's password
 void set_observation_host(KeyTarget& to, const KeyDecl& k, const Node& v);
+void set_observation_spool(KeyTarget& to, const KeyDecl& k, const Node& v);  // an absolute path, and where
 
 std::string show_mode(const Config& c);
 std::string show_socket_mode(const Config& c);

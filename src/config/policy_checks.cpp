@@ -10,6 +10,8 @@
 
 #include "config/schema.hpp"
 #include "core/text.hpp"
+#include "store/database_url.hpp"
+#include "store/spool_claim.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -117,6 +119,33 @@ std::vector<Diagnostic> host_warnings(const Config& config) {
                        "(useradd --system " + user + ") or correct the name",
                        true});
     return out;
+}
+
+std::vector<Diagnostic> host_errors(const Config& config) {
+    const ObservationSettings& o = config.observations;
+    if (!is_postgres_url(o.database)) return {};
+    std::string why = spool_problem(o.spool, config.milter.user);
+    if (why.empty()) return {};
+    if (why.ends_with('.')) why.pop_back();  // a sentence follows
+    const bool stated = o.spool_line > 0;
+    std::string text = stated ? "[observations] spool " + quoted(o.spool) + " cannot be used: "
+                              : "[observations] spool is not set, and its default " + quoted(o.spool) +
+                                    " cannot be used: ";
+    text += why + ". A PostgreSQL store keeps observations in this local spool while the server is unreachable, "
+                  "and the milter does not start without it";
+    const std::string dir = o.spool.substr(0, std::max<std::size_t>(1, o.spool.find_last_of('/')));
+    const std::string user = config.milter.user.empty() ? "the milter's user" : config.milter.user;
+    const std::string elsewhere = ", or set " + std::string(stated ? "spool" : "[observations] spool") +
+                                  " to a file in a directory that user may write";
+    if (why.ends_with(" does not exist"))
+        text += ": create it for " + user + " (install -d " +
+                (config.milter.user.empty() ? "" : "-o " + config.milter.user + " ") + "-m 0750 " + dir + ")" +
+                elsewhere;
+    else if (why.starts_with("directory "))
+        text += ": let " + user + " write there (chown " + (config.milter.user.empty() ? "USER" : config.milter.user) +
+                " " + dir + ")" + elsewhere;
+    return {{config.path, stated ? o.spool_line : o.database_line, stated ? o.spool_column : o.database_column,
+             std::move(text), false}};
 }
 
 }  // namespace tlspolicy

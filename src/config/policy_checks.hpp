@@ -26,4 +26,10 @@ std::string plaintext_passes_warning(const Rule& rule);
 // on the host, so the loader, whose output must not, leaves them out.
 std::vector<Diagnostic> host_warnings(const Config& config);
 
+// Errors about what the file needs of this host, at --check: the local spool
+// of a PostgreSQL store that the milter ([milter] user, else the user running
+// --check) could not create or write, its default included. The daemon
+// refuses to start on those too.
+std::vector<Diagnostic> host_errors(const Config& config);
+
 }  // namespace tlspolicy

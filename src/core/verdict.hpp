@@ -89,6 +89,12 @@ enum class Stage : std::uint8_t { Mail, Rcpt, Message };
 inline constexpr Word<Stage> kStageWords[] = {{Stage::Mail, "mail"}, {Stage::Rcpt, "rcpt"}, {Stage::Message, "message"}};
 constexpr std::span<const Word<Stage>> words(Stage) { return kStageWords; }
 
+// Which way the mail went: inbound (what the milter decides) or outbound
+// (deliveries the MTA logged, read back by an ingest).
+enum class Direction : std::uint8_t { Inbound, Outbound };
+inline constexpr Word<Direction> kDirectionWords[] = {{Direction::Inbound, "inbound"}, {Direction::Outbound, "outbound"}};
+constexpr std::span<const Word<Direction>> words(Direction) { return kDirectionWords; }
+
 enum class Result : std::uint8_t { None, Pass, Fail };
 inline constexpr Word<Result> kResultWords[] = {{Result::None, "none"}, {Result::Pass, "pass"}, {Result::Fail, "fail"}};
 constexpr std::span<const Word<Result>> words(Result) { return kResultWords; }

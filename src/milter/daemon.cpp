@@ -38,6 +38,7 @@
 #include "milter/snapshot.hpp"
 #include "stats/stats_file.hpp"
 #include "store/observation_store.hpp"
+#include "store/spool_claim.hpp"
 #include "tls/sha256.hpp"
 
 namespace tlspolicy::milter {
@@ -46,6 +47,8 @@ namespace {
 
 // The observation store, when [observations] database is set; lives until exit.
 ObservationStore* g_store = nullptr;
+// The lock on a PostgreSQL store's spool, held until exit.
+SpoolClaim* g_spool_claim = nullptr;
 
 std::string describe(const Config& c) {
     const Policy& p = *c.policy;
@@ -94,7 +97,7 @@ void write_stats() {
     std::lock_guard lock(one_writer);
     auto cfg = running_config().get();
     if (!cfg || cfg->stats.file.empty()) return;
-    if (g_store) metrics().set_observation_counts(g_store->written(), g_store->dropped());
+    if (g_store) metrics().set_observation_counts(g_store->written(), g_store->dropped(), g_store->spooled());
     std::string error;
     if (!write_file_atomically(cfg->stats.file, metrics().render(), &error)) log::warning("stats: " + error);
 }
@@ -341,7 +344,21 @@ int run_daemon(const DaemonOptions& options) {
     sigaction(SIGUSR2, &kick, nullptr);
     g_main_thread = pthread_self();  // after daemon(): the thread that runs smfi_main
     // After detaching and dropping privileges: the writer thread must exist
-    // in the final process and create the database as the final user.
+    // in the final process and create the database as the final user. A
+    // PostgreSQL store needs its spool: without one an outage would drop
+    // every observation, so no spool (or one another instance uses), no start.
+    if (const ObservationSettings& obs = r.config->observations; is_postgres_url(obs.database)) {
+        std::string error;
+        const std::string who = "pid " + std::to_string(getpid()) + ", config " + o.config_path + ", socket " + socket;
+        g_spool_claim = claim_spool(obs.spool, who, &error).release();
+        if (!g_spool_claim) {
+            log::error("not starting: [observations] spool: " + error +
+                       " (a PostgreSQL store keeps observations there while the server is unreachable; --check says more)");
+            remove_socket(how);
+            remove_pidfile_logged(pidfile);
+            return 1;
+        }
+    }
     if (const ObservationSettings& obs = r.config->observations; !obs.database.empty()) {
         StoreOptions so;
         so.path = obs.database;

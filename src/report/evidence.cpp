@@ -27,8 +27,17 @@ std::int64_t next_month(std::int64_t t, std::string* name) {
     return timegm(&next);
 }
 
+// The weakest, whatever order the sessions come in: of equally weak ones the
+// first seen, and of those the first by cipher, host, refused, would.
+bool before(const Weakest& a, const Weakest& b) {
+    if (a.strength.weaker_than(b.strength)) return true;
+    if (b.strength.weaker_than(a.strength)) return false;
+    return std::tie(a.time, a.strength.cipher, a.host, a.refused, a.would) <
+           std::tie(b.time, b.strength.cipher, b.host, b.refused, b.would);
+}
+
 void note_weakest(Month& m, const Weakest& w) {
-    if (!m.weakest || w.strength.weaker_than(m.weakest->strength)) m.weakest = w;  // a tie keeps the first seen
+    if (!m.weakest || before(w, *m.weakest)) m.weakest = w;
 }
 
 }  // namespace
@@ -63,26 +72,29 @@ RuleEvidence& EvidenceTally::rule(const RuleRef& r) {
     return rules_[it->second];
 }
 
-void EvidenceTally::count(RuleEvidence& e, const Observation& o, bool message, bool refused, bool would) {
+void EvidenceTally::count(RuleEvidence& e, const Observation& o, const Weight& n, bool message, bool refused,
+                          bool would) {
     auto month = std::upper_bound(e.months.begin(), e.months.end(), o.time,
                                   [](std::int64_t t, const Month& m) { return t < m.from; });
     if (month == e.months.begin()) return;  // before the window: the source keeps to it
     const CipherInfo& info = ciphers_.info(o.cipher);
     Weakest w{{o.version, o.version == TlsVersion::None ? 0 : o.cipher_bits, info.aead, o.cipher},
-              o.time, o.host, refused, would};
+              n.first, o.host, refused, would};
     for (Month* m : {&*std::prev(month), &e.total}) {
         if (message) {
-            ++m->messages;
-            ++(o.version == TlsVersion::None ? m->plaintext : report::weak(o.version) ? m->older : m->modern);
-            ++m->hosts[o.host];
+            m->messages += n.count;
+            (o.version == TlsVersion::None ? m->plaintext : report::weak(o.version) ? m->older : m->modern) += n.count;
+            m->hosts[o.host] += n.count;
         }
-        m->refused += refused;
-        m->would_refuse += would;
+        m->refused += refused ? n.count : 0;
+        m->would_refuse += would ? n.count : 0;
         note_weakest(*m, w);
     }
 }
 
-void EvidenceTally::add(const Observation& o) {
+void EvidenceTally::add(const Observation& o) { add(o, Weight{1, o.time, o.time}); }
+
+void EvidenceTally::add(const Observation& o, const Weight& n) {
     const bool rcpt = o.stage == Stage::Rcpt;
     const bool refused = o.action != Decision::Accept;
     const bool would = !refused && o.would != Decision::Accept;
@@ -91,11 +103,11 @@ void EvidenceTally::add(const Observation& o) {
         if (rcpt) {
             // A RCPT row says what happened to that recipient only; one that
             // neither refused nor would have refused is no evidence of either.
-            if (r.kind == RuleKind::Recipient && (refused || would)) count(rule(r), o, false, refused, would);
+            if (r.kind == RuleKind::Recipient && (refused || would)) count(rule(r), o, n, false, refused, would);
         } else {
             // The sender side's `would` speaks for the partner rules; a
             // recipient rule's would-be refusal has its RCPT row.
-            count(rule(r), o, !refused, refused, would && r.kind == RuleKind::Partner);
+            count(rule(r), o, n, !refused, refused, would && r.kind == RuleKind::Partner);
         }
     }
 }

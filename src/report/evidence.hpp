@@ -25,12 +25,12 @@ struct Weakest {
 struct Month {
     std::string name;                  // "2024-05"
     std::int64_t from = 0, until = 0;  // the part of the month inside the window
-    int messages = 0;                  // accepted messages the rule applied to
-    int modern = 0, older = 0, plaintext = 0;  // of those: TLS 1.2 or newer, older TLS, none
-    int refused = 0;                   // refusals: at MAIL FROM (partner), at RCPT TO (recipient)
-    int would_refuse = 0;              // monitor mode let them through; enforce would have refused
+    std::int64_t messages = 0;         // accepted messages the rule applied to
+    std::int64_t modern = 0, older = 0, plaintext = 0;  // of those: TLS 1.2 or newer, older TLS, none
+    std::int64_t refused = 0;          // refusals: at MAIL FROM (partner), at RCPT TO (recipient)
+    std::int64_t would_refuse = 0;     // monitor mode let them through; enforce would have refused
     std::optional<Weakest> weakest;    // of every session counted here, refused ones too
-    std::map<std::string, int> hosts;  // messages per MX host ("" not recorded)
+    std::map<std::string, std::int64_t> hosts;  // messages per MX host ("" not recorded)
     std::vector<std::size_t> versions; // indices into Evidence::versions in force during the month
 };
 
@@ -52,12 +52,14 @@ struct Evidence {
 class EvidenceTally {
 public:
     EvidenceTally(const Policy& current, std::int64_t since, std::int64_t until);
-    void add(const Observation& o);
+    void add(const Observation& o);  // a raw row
+    // A row of the Rules summary: `n.count` rows with o's facts, in o.time's month.
+    void add(const Observation& o, const Weight& n);
     Evidence finish(std::vector<PolicyVersion> versions);
 
 private:
     RuleEvidence& rule(const RuleRef& r);
-    void count(RuleEvidence& e, const Observation& o, bool message, bool refused, bool would);
+    void count(RuleEvidence& e, const Observation& o, const Weight& n, bool message, bool refused, bool would);
 
     const Policy& policy_;
     std::int64_t since_, until_;

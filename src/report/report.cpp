@@ -1,9 +1,11 @@
 // `report`: reads the observation store through ObservationSource, hands
-// each row to the tally (tally.hpp, or evidence.hpp with --evidence) and the
-// result to the renderer of the chosen format (render/formats.hpp).
+// each summary row (or each raw row) to the tally (tally.hpp, or evidence.hpp
+// with --evidence) and the result to the renderer of the chosen format
+// (render/formats.hpp).
 #include "report/report.hpp"
 
 #include <charconv>
+#include <functional>
 #include <ostream>
 
 #include "report/evidence.hpp"
@@ -71,17 +73,45 @@ int failed(const std::string& error, std::ostream& err) {
     return 1;
 }
 
+// Where the numbers come from: the summaries, except for a window of two
+// days or less (its chart is hourly; the summaries keep days) and with --raw;
+// or the rows of a database this release has not migrated yet.
+bool from_rows(const ReportOptions& opt, const report::Window& w, ObservationSource& source, std::ostream& err) {
+    if (opt.raw || !w.whole_days()) return true;
+    if (source.has_summaries()) return false;
+    err << "report: note: the database has no summaries of this release yet (the milter builds them when it next "
+           "opens it): reading every row, which takes longer\n";
+    return true;
+}
+
+// The rows of the window, of the --host host when one is given.
+std::string each_row(ObservationSource& source, const report::Window& w, const std::string& host,
+                     const std::function<void(const Observation&)>& each) {
+    return source.for_each(w.since, w.last, [&](const Observation& o) {
+        if (host.empty() || o.host == host) each(o);
+    });
+}
+
+// The domain and sender tables name no host: the server adds the hosts' rows up.
+std::string each_summary_row(ObservationSource& source, store::Summary s, const report::Window& w,
+                             const ReportOptions& opt, store::Buckets buckets,
+                             const std::function<void(const Observation&, const Weight&)>& each) {
+    return source.for_each_summary({s, w.since, w.last, opt.host, buckets, s == store::Summary::Rules}, each);
+}
+
 int run(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,
         std::ostream& out, std::ostream& err) {
     const report::Window w = report::make_window(opt.now, req.duration);
-    auto wanted = [&](const Observation& o) { return opt.host.empty() || o.host == opt.host; };
+    const bool rows = from_rows(opt, w, source, err);
     std::vector<PolicyVersion> versions;
     std::string error;
     if (opt.evidence) {
         report::EvidenceTally tally(*config.policy, w.since, w.until);
-        error = source.for_each(w.since, w.until, [&](const Observation& o) {
-            if (wanted(o)) tally.add(o);
-        });
+        if (rows)
+            error = each_row(source, w, opt.host, [&](const Observation& o) { tally.add(o); });
+        else
+            error = each_summary_row(source, store::Summary::Rules, w, opt, {store::Buckets::Kind::Months},
+                                     [&](const Observation& o, const Weight& n) { tally.add(o, n); });
         if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
         if (!error.empty()) return failed(error, err);
         report::Evidence ev = tally.finish(std::move(versions));
@@ -92,9 +122,18 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
         return 0;
     }
     report::Gatherer g(*config.policy, req.strict ? req.strict->policy.get() : nullptr, w);
-    error = source.for_each(w.since, w.until, [&](const Observation& o) {
-        if (wanted(o)) g.add(o);
-    });
+    if (rows) {
+        error = each_row(source, w, opt.host, [&](const Observation& o) { g.add(o); });
+    } else {
+        error = each_summary_row(source, store::Summary::Rules, w, opt, {store::Buckets::Kind::Step, w.first, w.step},
+                                 [&](const Observation& o, const Weight& n) { g.add_rules(o, n); });
+        if (error.empty())
+            error = each_summary_row(source, store::Summary::Domains, w, opt, {},
+                                     [&](const Observation& o, const Weight& n) { g.add_domain(o, n); });
+        if (error.empty() && g.judges())
+            error = each_summary_row(source, store::Summary::Senders, w, opt, {},
+                                     [&](const Observation& o, const Weight& n) { g.add_sender(o, n); });
+    }
     if (error.empty()) error = versions_of(source, w.since, w.until, opt.host, versions);
     if (!error.empty()) return failed(error, err);
     report::Report r = g.finish();

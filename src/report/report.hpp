@@ -27,6 +27,7 @@ struct ReportOptions {
     std::int64_t now = 0;         // unix seconds, the end of the window
     std::string host;             // only what this MX host observed; "": every host
     bool evidence = false;        // per rule and month, for auditors; since "" then means 90d
+    bool raw = false;             // read every row instead of the summaries (audits, cross-checks)
 };
 
 // "90m" -> 5400, "7d" -> 604800; nullopt when malformed or not positive.

@@ -27,6 +27,12 @@ bool Strength::weaker_than(const Strength& o) const {
     return std::tuple(version, bits, aead) < std::tuple(o.version, o.bits, o.aead);
 }
 
+bool weaker_first(const Strength& a, std::int64_t a_time, const Strength& b, std::int64_t b_time) {
+    if (a.weaker_than(b)) return true;
+    if (b.weaker_than(a)) return false;
+    return std::tie(a_time, a.cipher) < std::tie(b_time, b.cipher);
+}
+
 std::string describe(const Strength& s) {
     if (s.version == TlsVersion::None) return "plaintext";
     return std::string(header_name(s.version)) + " " + (s.cipher.empty() ? "(no cipher name)" : s.cipher) + " (" +
@@ -41,19 +47,26 @@ Window make_window(std::int64_t now, std::int64_t duration) {
     constexpr std::int64_t kDay = 86400, kMaxBars = 180;
     Window w;
     w.since = std::max<std::int64_t>(0, now - duration);
-    w.until = now;
+    w.until = w.last = now;
     w.step = duration <= 2 * kDay ? 3600 : kDay * ((duration + kMaxBars * kDay - 1) / (kMaxBars * kDay));
+    if (w.whole_days()) {
+        w.since -= w.since % kDay;
+        w.last = now - now % kDay + kDay - 1;
+    }
     w.first = w.since / w.step * w.step;
     w.buckets = static_cast<int>((w.until - w.first) / w.step + 1);
     return w;
 }
 
-void Tally::add(const Observation& o, const Strength& s, const Window* chart) {
-    ++sessions;
-    ++versions[column(o.version)];
-    if (chart) ++buckets[chart->bucket(o.time)][column(o.version)];
-    if (!weakest || s.weaker_than(*weakest)) weakest = s;  // rows come oldest first: the first seen stays
-    if (weak(o.version)) last_weak = o.time;
+void Tally::add(const Observation& o, const Weight& w, const Strength& s, const Window* chart) {
+    sessions += w.count;
+    versions[column(o.version)] += w.count;
+    if (chart) buckets[chart->bucket(o.time)][column(o.version)] += w.count;
+    if (!weakest || weaker_first(s, w.first, *weakest, weakest_time)) {
+        weakest = s;
+        weakest_time = w.first;
+    }
+    if (weak(o.version)) last_weak = std::max(last_weak.value_or(w.last), w.last);
 }
 
 const CipherInfo& Ciphers::info(const std::string& name) {
@@ -132,7 +145,8 @@ std::string_view macro_text(TlsVersion v) {
     return v == TlsVersion::None ? "" : v == TlsVersion::Unknown ? "unknown" : config_name(v);
 }
 
-void rejudge(const Policy& strict, const Observation& o, Ciphers& ciphers, std::map<std::string, Offender>& out) {
+void rejudge(const Policy& strict, const Observation& o, const Weight& w, Ciphers& ciphers,
+             std::map<std::string, Offender>& out) {
     const CipherInfo& info = ciphers.info(o.cipher);
     TlsFacts tls = make_tls_facts(macro_text(o.version), o.cipher, std::to_string(o.cipher_bits),
                                   std::to_string(o.alg_bits), info);
@@ -140,13 +154,16 @@ void rejudge(const Policy& strict, const Observation& o, Ciphers& ciphers, std::
     SessionFacts s = make_session(o.client, o.hostname, std::move(tls));
     Verdict v = decide_sender(strict, s, o.sender);
     Offender& f = out[o.sender];
-    ++f.sessions;
+    f.sessions += w.count;
     if (v.enforced == Decision::Accept) return;
     f.sender = o.sender.empty() ? "<>" : o.sender;
     f.domain = domain_name(o.sender);
-    (v.enforced == Decision::Reject ? f.rejects : f.tempfails)++;
-    f.last_refused = o.time;
-    f.reply = v.reply ? v.reply->line() : "";
+    (v.enforced == Decision::Reject ? f.rejects : f.tempfails) += w.count;
+    std::string reply = v.reply ? v.reply->line() : "";
+    if (std::tie(w.last, reply) > std::tie(f.last_refused, f.reply)) {  // the latest; the same whatever the order
+        f.last_refused = w.last;
+        f.reply = std::move(reply);
+    }
     for (const RuleOutcome& r : v.rules)
         if (r.failed() && r.rule->action == v.failed_action) {
             f.rules.insert(r.rule->name);  // the rule the core's reply names: the first of the worst
@@ -157,20 +174,37 @@ void rejudge(const Policy& strict, const Observation& o, Ciphers& ciphers, std::
 }  // namespace
 
 void Gatherer::add(const Observation& o) {
+    const Weight one{1, o.time, o.time};
+    add_rules(o, one);
+    add_domain(o, one);
+    add_sender(o, one);
+}
+
+void Gatherer::add_rules(const Observation& o, const Weight& w) {
     if (o.stage == Stage::Rcpt) return;  // the sender side is every other stage (MAIL FROM, end of message)
-    const CipherInfo& info = ciphers_.info(o.cipher);
-    Strength s{o.version, o.version == TlsVersion::None ? 0 : o.cipher_bits, info.aead, o.cipher};
+    const Strength s = strength(o);
     for (const std::string& r : sender_rules(o, policy_)) {
         rules_[r].name = r;
-        rules_[r].add(o, s, &w_);
+        rules_[r].add(o, w, s, &w_);
     }
-    const std::string domain(domain_name(o.sender));
-    domains_[domain].name = domain;
-    domains_[domain].add(o, s, nullptr);  // no chart per domain: there may be thousands
     any_host_ = any_host_ || !o.host.empty();
     hosts_[o.host].name = o.host.empty() ? "(not recorded)" : o.host;
-    hosts_[o.host].add(o, s, nullptr);
-    if (strict_) rejudge(*strict_, o, ciphers_, offenders_);
+    hosts_[o.host].add(o, w, s, nullptr);
+}
+
+void Gatherer::add_domain(const Observation& o, const Weight& w) {
+    if (o.stage == Stage::Rcpt) return;
+    const std::string domain(domain_name(o.sender));
+    domains_[domain].name = domain;
+    domains_[domain].add(o, w, strength(o), nullptr);  // no chart per domain: there may be thousands
+}
+
+void Gatherer::add_sender(const Observation& o, const Weight& w) {
+    if (strict_ && o.stage != Stage::Rcpt) rejudge(*strict_, o, w, ciphers_, offenders_);
+}
+
+Strength Gatherer::strength(const Observation& o) {
+    return {o.version, o.version == TlsVersion::None ? 0 : o.cipher_bits, ciphers_.info(o.cipher).aead, o.cipher};
 }
 
 Report Gatherer::finish() {

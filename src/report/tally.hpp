@@ -20,7 +20,7 @@ namespace tlspolicy::report {
 
 // The share columns, one per TLS version; "none" is plaintext.
 constexpr std::array<std::string_view, 6> kColumns{"none", "TLS1_0", "TLS1_1", "TLS1_2", "TLS1_3", "other"};
-using Counts = std::array<int, kColumns.size()>;
+using Counts = std::array<std::int64_t, kColumns.size()>;
 std::size_t column(TlsVersion v);
 
 // Plaintext, or TLS older than 1.2 (SSL 3.0 and unrecognised versions included).
@@ -34,15 +34,23 @@ struct Strength {
     std::string cipher;
     bool weaker_than(const Strength& o) const;
 };
+// The weakest of several sessions, the same whichever order they come in:
+// the weakest strength; of equally weak ones the first seen (`time`), and of
+// those seen in the same second the cipher name first in byte order.
+bool weaker_first(const Strength& a, std::int64_t a_time, const Strength& b, std::int64_t b_time);
 std::string describe(const Strength& s);  // "plaintext", "TLS1_2 NAME (128 bits, AEAD)"
 
 // The report's time span and the chart's axis: hours for a window of two
 // days or less, else UTC days, or several days each so that a chart has at
-// most about 180 bars.
+// most about 180 bars. A longer window is whole UTC days, as the summaries
+// count: it starts at 00:00 of the day `duration` reaches back to, and takes
+// the rows of until's whole day (a clock a little ahead dates some later).
 struct Window {
     std::int64_t since = 0, until = 0, step = 0, first = 0;
+    std::int64_t last = 0;  // the last second whose rows count: until, or the end of its day
     int buckets = 0;
     std::int64_t bucket(std::int64_t t) const { return first + (t - first) / step * step; }
+    bool whole_days() const { return step >= 86400; }
     std::string step_name() const;
 };
 Window make_window(std::int64_t now, std::int64_t duration);
@@ -50,22 +58,24 @@ Window make_window(std::int64_t now, std::int64_t duration);
 // One line of the per-rule, per-domain or per-host table.
 struct Tally {
     std::string name;
-    int sessions = 0;
+    std::int64_t sessions = 0;
     Counts versions{};
     std::optional<Strength> weakest;
+    std::int64_t weakest_time = 0;  // when it was first seen
     std::optional<std::int64_t> last_weak;
     std::map<std::int64_t, Counts> buckets;  // for a chart: bucket start -> sessions by version
-    void add(const Observation& o, const Strength& s, const Window* chart);
+    // `w.count` sessions with o's facts, the first and last at w.first and w.last.
+    void add(const Observation& o, const Weight& w, const Strength& s, const Window* chart);
 };
 
 // A sender the stricter policy would refuse.
 struct Offender {
     std::string sender, domain;
     std::set<std::string> rules;  // the failing rule that decided, per session
-    int rejects = 0, tempfails = 0, sessions = 0;
+    std::int64_t rejects = 0, tempfails = 0, sessions = 0;
     std::int64_t last_refused = 0;
-    std::string reply;  // of the most recent refusal
-    int refusals() const { return rejects + tempfails; }
+    std::string reply;  // of the most recent refusal (of those in the same second, the last in byte order)
+    std::int64_t refusals() const { return rejects + tempfails; }
 };
 
 // A policy file in force: one hash and mode, over the span it was in force
@@ -110,15 +120,24 @@ private:
 
 std::string_view domain_name(std::string_view sender);  // "<>", "(no domain)" or the domain
 
-// Tallies every sender-side observation as it streams past (RCPT rows are
-// recipient refusals and not sessions of their own).
+// Tallies every sender-side observation (RCPT rows are recipient refusals
+// and not sessions of their own): a raw row at a time, or the rows of the
+// summaries, each summary row with its weight: the Rules summary for the
+// rule and host tables and the chart, Domains for the domain table, Senders
+// for the senders a stricter policy refuses.
 class Gatherer {
 public:
     Gatherer(const Policy& policy, const Policy* strict, Window w) : policy_(policy), strict_(strict), w_(w) {}
-    void add(const Observation& o);
+    void add(const Observation& o);  // a raw row: each of the three below, with weight 1
+    void add_rules(const Observation& o, const Weight& w);
+    void add_domain(const Observation& o, const Weight& w);
+    void add_sender(const Observation& o, const Weight& w);  // nothing without a stricter policy
+    bool judges() const { return strict_ != nullptr; }
     Report finish();
 
 private:
+    Strength strength(const Observation& o);
+
     const Policy& policy_;
     const Policy* strict_;
     Window w_;

@@ -76,9 +76,10 @@ void Metrics::count(const Counted& d) {
 
 void Metrics::count_reload(bool ok) { ++(ok ? reloads_ : reload_failures_); }
 
-void Metrics::set_observation_counts(std::uint64_t written, std::uint64_t dropped) {
+void Metrics::set_observation_counts(std::uint64_t written, std::uint64_t dropped, std::uint64_t spooled) {
     written_ = written;
     dropped_ = dropped;
+    spooled_ = spooled;
 }
 
 std::string Metrics::render() const {
@@ -116,8 +117,11 @@ std::string Metrics::render() const {
     family(out, "tlspolicy_milter_observations_written_total", "counter", "Observations written to the observation store (SQLite or PostgreSQL).");
     out += "tlspolicy_milter_observations_written_total " + std::to_string(written_.load()) + "\n";
     family(out, "tlspolicy_milter_observations_dropped_total", "counter",
-           "Observations dropped: queue full or database not writable.");
+           "Observations dropped: queue full, spool full or unusable, or database not writable.");
     out += "tlspolicy_milter_observations_dropped_total " + std::to_string(dropped_.load()) + "\n";
+    family(out, "tlspolicy_milter_observation_spool_rows", "gauge",
+           "Observations waiting in the local spool for an unreachable PostgreSQL store.");
+    out += "tlspolicy_milter_observation_spool_rows " + std::to_string(spooled_.load()) + "\n";
     return out;
 }
 

@@ -1,5 +1,6 @@
 // Counters for Prometheus (node_exporter's textfile collector): decisions by
-// TLS version, cipher, result, action and rule, reloads, dropped observations.
+// TLS version, cipher, result, action and rule, reloads, observations written,
+// dropped and waiting in the spool.
 // The fixed dimensions (stage, action, result, version) are plain atomic
 // counters; only cipher and rule names take one short lock, and find their
 // counter without allocating once seen. The text is rendered only when written.
@@ -34,8 +35,9 @@ class Metrics {
 public:
     void count(const Counted& d);
     void count_reload(bool ok);
-    // Counters kept by others (the observation store), read when rendering.
-    void set_observation_counts(std::uint64_t written, std::uint64_t dropped);
+    // Counters kept by others (the observation store), read when rendering;
+    // `spooled`: rows waiting in a PostgreSQL store's local spool now.
+    void set_observation_counts(std::uint64_t written, std::uint64_t dropped, std::uint64_t spooled = 0);
 
     // Prometheus text exposition format, version 0.0.4.
     std::string render() const;
@@ -51,7 +53,7 @@ private:
     std::map<std::string, std::uint64_t, std::less<>> ciphers_;
     std::map<std::string, std::array<std::uint64_t, 3>, std::less<>> rules_;  // by result
     Counter reloads_{0}, reload_failures_{0};
-    Counter written_{0}, dropped_{0};
+    Counter written_{0}, dropped_{0}, spooled_{0};
 };
 
 }  // namespace tlspolicy

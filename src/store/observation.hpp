@@ -22,6 +22,7 @@ struct Observation {
     std::string recipient;      // for Rcpt decisions
     std::vector<RuleRef> rules; // the rules that applied, with their kind at the time
     std::string host;           // the MTA host that decided ("" when not recorded)
+    Direction direction = Direction::Inbound;  // rows written before directions were kept: inbound
     bool rule_kinds_known = true;  // false for rows of schemas 1-2, which kept names only
     TlsVersion version = TlsVersion::None;
     std::string cipher;

@@ -53,5 +53,39 @@ TlsVersion parse_version(std::string_view name) {
 CertStatus parse_cert_status(std::string_view t) { return from_word<CertStatus>(t).value_or(CertStatus::None); }
 Result parse_result(std::string_view t) { return from_word<Result>(t).value_or(Result::None); }
 Decision parse_decision(std::string_view t) { return from_word<Decision>(t).value_or(Decision::Accept); }
+Direction parse_direction(std::string_view t) { return from_word<Direction>(t).value_or(Direction::Inbound); }
+
+std::string_view summary_table(Summary s) {
+    switch (s) {
+        case Summary::Rules: return "summary_rules";
+        case Summary::Domains: return "summary_domains";
+        case Summary::Senders: return "summary_senders";
+    }
+    return "";
+}
+
+const std::string& column_list() {
+    static const std::string list = [] {
+        std::string out;
+        for (const Column& c : kColumns) out += (out.empty() ? "" : ", ") + std::string(c.name);
+        return out;
+    }();
+    return list;
+}
+
+std::size_t column_index(std::string_view name) {
+    for (std::size_t i = 0; i < kColumnCount; ++i)
+        if (kColumns[i].name == name) return i;
+    return kColumnCount;
+}
+
+std::span<const std::size_t> all_columns() {
+    static const std::array<std::size_t, kColumnCount> all = [] {
+        std::array<std::size_t, kColumnCount> out{};
+        for (std::size_t i = 0; i < kColumnCount; ++i) out[i] = i;
+        return out;
+    }();
+    return all;
+}
 
 }  // namespace tlspolicy::store

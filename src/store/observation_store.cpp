@@ -155,7 +155,7 @@ void ObservationStore::write(ObservationBatch& batch) {
         return;
     }
     std::string error;
-    if (!backend_->write(batch, &error)) {
+    if (!backend_->write(batch, nullptr, &error)) {
         fail(backend_->name() + ": writing observations failed: " + error, batch.size());
         return;
     }
@@ -168,7 +168,7 @@ void ObservationStore::write(ObservationBatch& batch) {
 void ObservationStore::deliver(const ObservationBatch& batch) {
     if (spool_->rows() == 0 && ensure_open()) {
         std::string error;
-        if (backend_->write(batch, &error)) {
+        if (backend_->write(batch, nullptr, &error)) {
             written_.fetch_add(batch.size(), std::memory_order_relaxed);
             recovered();
             return;
@@ -206,7 +206,7 @@ void ObservationStore::drain() {
     for (int i = 0; i < kDrainChunksPerRound && spool_->rows() > 0; ++i) {
         if (!spool_->oldest(opt_.drain_batch, chunk, &last, &error)) return (void)note(error);
         if (chunk.empty()) break;
-        if (!backend_->write(chunk, &error))
+        if (!backend_->write(chunk, nullptr, &error))
             return fail(backend_->name() + ": writing spooled observations failed: " + error, 0);
         written_.fetch_add(chunk.size(), std::memory_order_relaxed);
         if (!spool_->remove_through(last, chunk.size(), &error)) return (void)note(error);
@@ -238,21 +238,22 @@ bool ObservationStore::ensure_open() {
 
 // The spool file, opened on first need and reopened (at most once per
 // retry_interval) after a failure.
-bool ObservationStore::ensure_spool() {
+// `quiet`: the caller tells of a failure itself (spool_error_ says why).
+bool ObservationStore::ensure_spool(bool quiet) {
     if (spool_->is_open()) return true;
     if (Clock::now() < next_spool_open_) return false;
-    std::string error;
-    if (spool_->open(&error)) return true;
+    if (spool_->open(&spool_error_)) return true;
     next_spool_open_ = Clock::now() + opt_.retry_interval;
-    note(error + " (the spool of " + backend_->name() + ": while that is unreachable, observations are dropped)");
+    if (!quiet)
+        note(spool_error_ + " (the spool of " + backend_->name() + ": while that is unreachable, observations are dropped)");
     return false;
 }
 
-// Deletes rows older than keep_days.
+// Deletes the months older than keep_days (retention_cutoff).
 void ObservationStore::purge() {
     next_purge_ = Clock::now() + opt_.purge_interval;
     std::string error;
-    if (!backend_->purge(std::int64_t{std::time(nullptr)} - std::int64_t{opt_.keep_days} * 86400, &error))
+    if (!backend_->purge(retention_cutoff(std::time(nullptr), opt_.keep_days), &error))
         fail(backend_->name() + ": deleting old observations failed: " + error, 0);
 }
 
@@ -270,7 +271,11 @@ void ObservationStore::fail(const std::string& what, std::size_t lost) {
     }
     std::string lost_text =
         dropped_unlogged_ ? std::to_string(dropped_unlogged_) + " observations dropped since the last message; " : "";
-    if (backend_->remote()) lost_text += "observations wait in the spool " + spool_->path() + "; ";
+    // Only a spool that is open holds anything: never claim one that is not.
+    if (backend_->remote())
+        lost_text += ensure_spool(true) ? "observations wait in the spool " + spool_->path() + "; "
+                                        : "the spool " + spool_->path() + " cannot be used either (" + spool_error_ +
+                                              "): observations are dropped; ";
     if (note(what + " (" + lost_text + "retrying every " + seconds(opt_.retry_interval) + ")")) dropped_unlogged_ = 0;
 }
 

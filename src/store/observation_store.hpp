@@ -93,7 +93,7 @@ private:
     void drain();
     void store_policies();
     bool ensure_open();
-    bool ensure_spool();
+    bool ensure_spool(bool quiet = false);
     void purge();
     void fail(const std::string& what, std::size_t lost);
     void recovered();
@@ -129,6 +129,7 @@ private:
     std::uint64_t full_drops_logged_ = 0;
     std::uint64_t spool_drops_ = 0, spool_drops_logged_ = 0;
     bool failing_ = false;
+    std::string spool_error_;  // why the spool last failed to open
 
     std::thread writer_;  // last: starts once everything above is ready
 };

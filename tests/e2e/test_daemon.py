@@ -465,5 +465,64 @@ class ReloadNamesRestartOnlyKeys(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+class PostgresStoreSpool(unittest.TestCase):
+    """Issue 23 item 4: a PostgreSQL store does not start without a usable
+    spool, and two instances may not share one. No server is needed: the
+    spool is claimed before the store first connects (the URL names a port
+    nobody listens on)."""
+
+    def setUp(self):
+        self.dir = workdir("spool")
+        self.url = "postgresql://tlspolicy:s3cret@127.0.0.1:%d/tlspolicy" % free_port(("127.0.0.1",))
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def policy(self, name, spool):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write('[observations]\ndatabase = "%s"\nspool = "%s"\n' % (self.url, spool))
+        return path
+
+    def test_spool_in_a_missing_directory_refuses_start_and_check(self):
+        spool = os.path.join(self.dir, "gone", "spool.sqlite")
+        policy = self.policy("policy.toml", spool)
+        rc, out = run_milter(["-c", policy, "-p", "unix:" + os.path.join(self.dir, "m.sock")])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("not starting: [observations] spool: cannot create the spool's lock file %s.lock" % spool, out)
+        self.assertNotIn("wait in the spool", out)
+        self.assertNotIn("s3cret", out)
+        p = subprocess.run([BINARY, "-c", policy, "--check"], capture_output=True, text=True, timeout=15)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("%s:3:9: [observations] spool '%s' cannot be used: directory %s does not exist"
+                      % (policy, spool, os.path.dirname(spool)), p.stderr)
+
+    def test_second_instance_on_the_same_spool_is_refused_naming_the_first(self):
+        spool = os.path.join(self.dir, "spool.sqlite")
+        first_policy = self.policy("first.toml", spool)
+        sock = os.path.join(self.dir, "first.sock")
+        log = os.path.join(self.dir, "first.log")
+        first = start_milter(["-c", first_policy, "-p", "unix:" + sock], log)
+        try:
+            wait_until(lambda: unix_connects(sock) or first.poll() is not None, what="the first milter to listen")
+            self.assertIsNone(first.poll(), read(log))
+            self.assertTrue(os.path.exists(spool), "claimed at start: the spool exists before any outage")
+            second_sock = "unix:" + os.path.join(self.dir, "second.sock")
+            rc, out = run_milter(["-c", self.policy("second.toml", spool), "-p", second_sock])
+            self.assertEqual(rc, 1, out)
+            self.assertIn("the spool %s is in use by another tlspolicy-milter (pid %d, config %s, socket unix:%s)"
+                          % (spool, first.pid, first_policy, sock), out)
+            self.assertFalse(os.path.exists(second_sock[5:]), "the second left nothing behind")
+            # --check of the running instance's own file is not refused by its lock.
+            p = subprocess.run([BINARY, "-c", first_policy, "--check"], capture_output=True, text=True, timeout=15)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("postgresql://tlspolicy:***@127.0.0.1", p.stdout)
+        finally:
+            first.send_signal(signal.SIGTERM)
+            first.wait(timeout=15)
+        rc, out = run_milter(["-c", self.policy("second.toml", spool), "--check"])
+        self.assertEqual(rc, 0, out)
+
+
 if __name__ == "__main__":
     unittest.main()

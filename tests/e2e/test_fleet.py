@@ -265,9 +265,31 @@ class FleetTwoMxHosts(FleetCase):
         self.assertEqual(got, want)
 
     def report(self, *args):
+        """A report over 30 days: whole days, read from the summaries (--raw: from every row)."""
         policy = self.mx[HOSTS[0]].milter.policy_path
-        return subprocess.run([BINARY, "-c", policy, "report", "--since", "1d"] + list(args),
+        return subprocess.run([BINARY, "-c", policy, "report", "--since", "30d"] + list(args),
                               capture_output=True, text=True, timeout=120)
+
+    def test_summaries_say_what_every_row_says(self):
+        """Real mail from two MTAs: report, report --evidence and report
+        --against print the same from the summaries as from every row."""
+        stricter = os.path.join(os.path.dirname(self.mx[HOSTS[0]].milter.policy_path), "stricter.toml")
+        with open(stricter, "w") as f:
+            f.write('[defaults]\nrequire_tls = true\nmin_version = "TLSv1.3"\naction = "reject"\n'
+                    '[[partner]]\nname = "acme"\nsenders = ["acme.test"]\nclients = ["127.0.0.0/8"]\n'
+                    'require_tls = true\nmin_version = "TLSv1.3"\naction = "tempfail"\n')
+        for args in (["--format", "json"], ["--evidence", "--format", "json"], ["--against", stricter],
+                     ["--format", "json", "--host", STORED[HOSTS[1]]]):
+            with self.subTest(args=args):
+                t0 = time.time()
+                summaries, rows = self.report(*args), self.report("--raw", *args)
+                t1 = time.time()
+                self.assertEqual(summaries.returncode, 0, summaries.stderr)
+                self.assertEqual(rows.returncode, 0, rows.stderr)
+                self.assertEqual(summaries.stderr, "", "no note: this release's summaries were read")
+                # The window ends at each run's own now: a second may pass between the two.
+                self.assertEqual(without_now(summaries.stdout, t0, t1), without_now(rows.stdout, t0, t1))
+                self.assertIn("acme", summaries.stdout)
 
     def report_sessions(self, host=None):
         """{rule: sessions} and {domain: sessions} as report --format json says
@@ -325,6 +347,18 @@ class FleetTwoMxHosts(FleetCase):
             with self.subTest(host=host):
                 self.assertIn(STORED[host], acme["hosts"])
                 self.assertIn(sha, acme["policy_versions"])
+
+
+def without_now(text, t0, t1):
+    """text with the times between t0 and t1 (when a report ran: its window's
+    end) as NOW, and the window's length in seconds left out."""
+    import calendar
+
+    def now(m):
+        t = calendar.timegm(time.strptime(m.group(0), "%Y-%m-%dT%H:%M:%SZ"))
+        return "NOW" if t0 - 1 <= t <= t1 + 1 else m.group(0)
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", now, text)
+    return re.sub(r'"seconds": \d+', '"seconds": N', text)
 
 
 # ------------------------------------------------------------------ faults

@@ -40,8 +40,12 @@ std::string fixed(double v, int decimals) {
     return buf;
 }
 
-std::string percent(int n, int total) { return fixed(total ? 100.0 * n / total : 0.0, 1) + "%"; }
-std::string share(int n, int total) { return fixed(total ? double(n) / total : 0.0, 4); }
+std::string percent(std::int64_t n, std::int64_t total) {
+    return fixed(total ? 100.0 * static_cast<double>(n) / static_cast<double>(total) : 0.0, 1) + "%";
+}
+std::string share(std::int64_t n, std::int64_t total) {
+    return fixed(total ? static_cast<double>(n) / static_cast<double>(total) : 0.0, 4);
+}
 
 std::string join(const std::set<std::string>& names) {
     std::string s;
@@ -189,7 +193,7 @@ std::vector<std::string> month_header() {
             "weakest session seen", "hosts", "policy versions"};
 }
 
-std::string month_percent(int n, const report::Month& m) { return m.messages ? percent(n, m.messages) : "-"; }
+std::string month_percent(std::int64_t n, const report::Month& m) { return m.messages ? percent(n, m.messages) : "-"; }
 
 std::string weakest_text(const report::Month& m) {
     if (!m.weakest) return "-";

@@ -27,8 +27,8 @@ std::span<const char* const> notes();  // what the numbers mean, printed with ev
 
 std::string iso_time(std::int64_t t);            // "2024-05-08T12:00:00Z"
 std::string fixed(double v, int decimals);       // "%.*f"
-std::string percent(int n, int total);           // "14.3%"
-std::string share(int n, int total);             // "0.1429"
+std::string percent(std::int64_t n, std::int64_t total);         // "14.3%"
+std::string share(std::int64_t n, std::int64_t total);         // "0.1429"
 std::string join(const std::set<std::string>& names);  // "a,b"
 std::string title(const Report& r);
 
@@ -69,7 +69,7 @@ std::span<const char* const> evidence_notes();
 std::string rule_heading(const report::RuleEvidence& e);  // "partner rule acme"
 
 std::vector<std::string> month_header();
-std::string month_percent(int n, const report::Month& m);  // "-" for a month without messages
+std::string month_percent(std::int64_t n, const report::Month& m);  // "-" for a month without messages
 std::string weakest_text(const report::Month& m);  // "-" when no session
 std::string hosts_text(const report::Month& m);    // "mx1 3, mx2 1"; "-" when no message
 std::vector<const report::Month*> evidence_months(const report::RuleEvidence& e);  // and the total

@@ -23,7 +23,7 @@ void write_csv(const Report& r, std::ostream& out) {
     for (auto [section, tallies] : {std::pair("rule", &r.rules), std::pair("domain", &r.domains), std::pair("host", &r.hosts)})
         for (const Tally& t : *tallies) {
             std::vector<std::string> c{section, t.name, std::to_string(t.sessions)};
-            for (int n : t.versions) c.push_back(std::to_string(n));
+            for (std::int64_t n : t.versions) c.push_back(std::to_string(n));
             c.push_back(share(t.versions[0], t.sessions));
             const report::Strength* w = t.weakest ? &*t.weakest : nullptr;
             c.push_back(w ? std::string(header_name(w->version)) : "");

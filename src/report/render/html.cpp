@@ -47,10 +47,10 @@ std::string bucket_label(std::int64_t t, const Window& w, bool tooltip) {
 void svg_chart(const Tally& t, const Window& w, std::ostream& out) {
     const double width = 760, height = 180, left = 40, right = 10, top = 12, bottom = 24;
     const double plot_w = width - left - right, plot_h = height - top - bottom, slot = plot_w / w.buckets;
-    int max = 1;
+    std::int64_t max = 1;
     for (const auto& [start, c] : t.buckets) {
-        int sum = 0;
-        for (int n : c) sum += n;
+        std::int64_t sum = 0;
+        for (std::int64_t n : c) sum += n;
         max = std::max(max, sum);
     }
     out << "<svg width=\"" << width << "\" height=\"" << height
@@ -77,7 +77,7 @@ void svg_chart(const Tally& t, const Window& w, std::ostream& out) {
         out << "</title>";
         for (std::size_t c : kStack) {
             if (!it->second[c]) continue;
-            const double h = plot_h * it->second[c] / max;
+            const double h = plot_h * static_cast<double>(it->second[c]) / static_cast<double>(max);
             y -= h;
             out << "<rect x=\"" << fixed(x + slot * 0.1, 1) << "\" y=\"" << fixed(y, 1) << "\" width=\""
                 << fixed(slot * 0.8, 1) << "\" height=\"" << fixed(h, 1) << "\" fill=\"" << kColours[c] << "\"/>";
@@ -189,10 +189,10 @@ void chart(const RuleEvidence& e, std::ostream& out) {
             << " TLS 1.2+, " << percent(m.older, m.messages) << " older TLS, " << percent(m.plaintext, m.messages)
             << " plaintext; " << m.refused << " refused, " << m.would_refuse << " would be refused</title>\n";
         double y = top + plot_h;
-        const int counts[] = {m.modern, m.older, m.plaintext};
+        const std::int64_t counts[] = {m.modern, m.older, m.plaintext};
         for (std::size_t p = 0; p < kParts.size(); ++p) {
             if (!counts[p]) continue;
-            const double h = plot_h * counts[p] / m.messages;
+            const double h = plot_h * static_cast<double>(counts[p]) / static_cast<double>(m.messages);
             y -= h;
             out << "<rect class=\"bar\" data-part=\"" << kParts[p].first << "\" data-share=\""
                 << share(counts[p], m.messages) << "\" x=\"" << fixed(x + slot * 0.15, 2) << "\" y=\"" << fixed(y, 2)

@@ -29,6 +29,15 @@ std::int64_t Result::integer(int row, int column) const {
 
 bool Result::null(int row, int column) const { return !r_ || PQgetisnull(r_.get(), row, column); }
 
+store::Cell Result::cell(int row, int column) const {
+    if (null(row, column)) return {0, {}, true};
+    const char* p = PQgetvalue(r_.get(), row, column);
+    const std::size_t n = static_cast<std::size_t>(PQgetlength(r_.get(), row, column));
+    std::int64_t v = 0;
+    std::from_chars(p, p + n, v);  // a text column's value stays 0
+    return {v, {p, n}, false};
+}
+
 Conn::Conn(std::string url, std::chrono::milliseconds timeout) : url_(std::move(url)), timeout_(timeout) {}
 
 Conn::~Conn() { close(); }
@@ -48,7 +57,10 @@ bool Conn::connect(std::string* error) {
     const char* keys[] = {"dbname", "connect_timeout", "application_name", "keepalives", "keepalives_idle", nullptr};
     const char* values[] = {url_.c_str(), secs.c_str(), "tlspolicy-milter", "1", "30", nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
-    if (connected()) return true;
+    if (connected()) {
+        PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "does not exist, skipping" is no news
+        return true;
+    }
     *error = conn_ ? PQerrorMessage(conn_) : "out of memory";
     while (!error->empty() && (error->back() == '\n' || error->back() == ' ')) error->pop_back();
     close();
@@ -95,7 +107,27 @@ pg_result* Conn::next(std::chrono::steady_clock::time_point deadline, std::strin
 }
 
 bool Conn::exec(const std::string& sql, const std::vector<std::string>& params, Result* out, std::string* error) {
-    if (!send(sql, params, false, error)) return false;
+    return send(sql, params, false, error) && finish(out, error);
+}
+
+bool Conn::prepare(const std::string& name, const std::string& sql, std::string* error) {
+    if (!connected()) return lost(error, "not connected");
+    if (!PQsendPrepare(conn_, name.c_str(), sql.c_str(), 0, nullptr)) return lost(error, PQerrorMessage(conn_));
+    return finish(nullptr, error);
+}
+
+bool Conn::exec_prepared(const std::string& name, const std::vector<std::string>& params, Result* out,
+                         std::string* error) {
+    if (!connected()) return lost(error, "not connected");
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const std::string& p : params) values.push_back(p.c_str());
+    if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0))
+        return lost(error, PQerrorMessage(conn_));
+    return finish(out, error);
+}
+
+bool Conn::finish(Result* out, std::string* error) {
     const auto deadline = std::chrono::steady_clock::now() + timeout_;
     bool ok = true;
     error->clear();

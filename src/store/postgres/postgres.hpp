@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "store/observation_row.hpp"
+
 struct pg_conn;
 struct pg_result;
 
@@ -28,18 +30,19 @@ public:
     std::string text(int row, int column) const;
     std::int64_t integer(int row, int column) const;  // 0 for NULL or not a number
     bool null(int row, int column) const;
+    // A field as the row codec reads it; its text lives as long as this Result.
+    store::Cell cell(int row, int column) const;
 
 private:
     std::unique_ptr<pg_result, ClearResult> r_;
 };
 
-// Row `row` of a Result as store::get_row reads it.
+// Row `row` of a Result as store::get_columns reads it: columns from `first` on.
 struct ResultRow {
     const Result& r;
     int row = 0;
-    std::string text(int i) const { return r.text(row, i); }
-    std::int64_t integer(int i) const { return r.integer(row, i); }
-    bool null(int i) const { return r.null(row, i); }
+    int first = 0;
+    store::Cell operator()(std::size_t i) const { return r.cell(row, first + static_cast<int>(i)); }
 };
 
 class Conn {
@@ -60,6 +63,10 @@ public:
     // timeout or a broken connection closes the connection.
     bool exec(const std::string& sql, const std::vector<std::string>& params, Result* out, std::string* error);
     bool exec(const std::string& sql, std::string* error) { return exec(sql, {}, nullptr, error); }
+    // Prepares `sql` as statement `name` on this connection (gone with it).
+    bool prepare(const std::string& name, const std::string& sql, std::string* error);
+    // Runs the prepared statement `name`, as exec() runs a query.
+    bool exec_prepared(const std::string& name, const std::vector<std::string>& params, Result* out, std::string* error);
     // The same, handing the rows to `each` one at a time (single-row mode):
     // for answers too big to hold.
     bool stream(const std::string& sql, const std::vector<std::string>& params,
@@ -67,6 +74,7 @@ public:
 
 private:
     bool send(const std::string& sql, const std::vector<std::string>& params, bool single_row, std::string* error);
+    bool finish(Result* out, std::string* error);  // the results of what was sent, as exec() returns them
     pg_result* next(std::chrono::steady_clock::time_point deadline, std::string* error);
     bool lost(std::string* error, const std::string& what);
 

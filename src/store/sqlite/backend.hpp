@@ -1,5 +1,5 @@
-// Inserts shared by the SQLite backend and the spool, which is a SQLite
-// observation database too (same schema, same rows).
+// What the SQLite backend and the spool share (the spool is a SQLite
+// observation database too: same schema, same rows).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,18 +11,27 @@
 
 namespace tlspolicy::store {
 
-// The first `count` rows of `batch`, inside the caller's transaction. False
-// on an error, which sqlite::last_error(db) tells.
-bool insert_observations(sqlite3* db, const ObservationBatch& batch, std::size_t count);
+// The row INSERT, prepared once per connection.
+class RowInserter {
+public:
+    explicit RowInserter(sqlite3* db);
+    // The first `count` rows of `batch`, inside the caller's transaction;
+    // *first_id: the id the first of them got. False on an error, which
+    // sqlite::last_error(db) tells.
+    bool insert(const ObservationBatch& batch, std::size_t count, std::int64_t* first_id);
+
+private:
+    sqlite3* db_;
+    sqlite::Stmt stmt_;
+};
+
 bool insert_policies(sqlite3* db, const std::vector<PolicyVersion>& versions);
 
-// A selected row as store::get_row reads it: columns from `first` on.
+// A selected row as store::get_columns reads it: columns from `first` on.
 struct SqliteRow {
     const sqlite::Stmt& s;
     int first = 0;
-    std::string text(int i) const { return s.text(first + i); }
-    std::int64_t integer(int i) const { return s.integer(first + i); }
-    bool null(int i) const { return s.null(first + i); }
+    Cell operator()(std::size_t i) const { return s.cell(first + static_cast<int>(i)); }
 };
 
 }  // namespace tlspolicy::store

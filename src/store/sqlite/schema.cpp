@@ -6,6 +6,9 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <set>
+
+#include "store/summary_sql.hpp"
 
 namespace tlspolicy::store {
 namespace {
@@ -61,7 +64,58 @@ constexpr std::array kMigrations{
         );
         CREATE INDEX policy_versions_host_time ON policy_versions(host, time);
     )"},
+    // The summaries take over from these indexes (report reads them, not the
+    // rows); their tables, the direction column and any later column of the
+    // codec are made by reconcile() from store/observation_row.hpp. Where an
+    // ingest keeps its place in the log it reads, committed with its rows.
+    Migration{4, R"(
+        DROP INDEX IF EXISTS observations_sender_domain;
+        DROP INDEX IF EXISTS observations_host_time;
+        CREATE TABLE ingest_positions (
+            source   TEXT PRIMARY KEY,   -- e.g. the log file an ingest follows
+            position TEXT NOT NULL,      -- where it stands in it: the ingest's own words
+            time     INTEGER NOT NULL    -- unix seconds of the batch that moved it
+        );
+    )"},
 };
+
+std::set<std::string> table_columns(sqlite3* db, std::string_view table) {
+    std::set<std::string> out;
+    sqlite::Stmt s(db, "SELECT name FROM pragma_table_info(?1)");
+    s.bind(1, table);
+    while (s.ok() && s.step() == SQLITE_ROW) out.insert(s.text(0));
+    return out;
+}
+
+std::array<std::set<std::string>, kSummaries.size()> summary_columns_now(sqlite3* db) {
+    std::array<std::set<std::string>, kSummaries.size()> out;
+    for (Summary s : kSummaries) out[static_cast<std::size_t>(s)] = table_columns(db, summary_table(s));
+    return out;
+}
+
+// Brings the tables to the codec (store/observation_row.hpp), inside the
+// caller's transaction: columns it added since are added with their fill,
+// summaries missing or of another key are made anew from every raw row. A
+// column no release of ours before this one made refuses the file.
+bool reconcile(sqlite3* db, const std::string& path, std::string* error) {
+    const SchemaPlan plan = plan_schema(table_columns(db, "observations"), summary_columns_now(db));
+    if (!plan.unknown.empty()) {
+        std::string names;
+        for (const std::string& n : plan.unknown) names += (names.empty() ? "" : ", ") + n;
+        *error = path + ": the observation database has columns this tlspolicy-milter does not know (" + names +
+                 "); a newer release made them. Upgrade tlspolicy-milter. The file was left unchanged.";
+        return false;
+    }
+    for (std::size_t c : plan.add)
+        if (!sqlite::exec(db, "ALTER TABLE observations ADD COLUMN " + column_definition(Dialect::Sqlite, kColumns[c]),
+                          error))
+            return false;
+    for (Summary s : plan.build)
+        if (!sqlite::exec(db, "DROP TABLE IF EXISTS " + std::string(summary_table(s)), error) ||
+            !sqlite::exec(db, create_summary(Dialect::Sqlite, s), error) || !sqlite::exec(db, build_summary(s), error))
+            return false;
+    return true;
+}
 
 enum class State { Empty, Current, Older, Newer, Foreign };
 
@@ -98,19 +152,21 @@ Inspection inspect(sqlite3* db) {
     return in;
 }
 
-std::string refusal(const std::string& path, const Inspection& in) {
+// `key`: the [observations] key that names the file (database, or spool).
+std::string refusal(const std::string& path, const Inspection& in, std::string_view key) {
     if (in.state == State::Newer)
         return path + ": observation database schema version " + std::to_string(in.version) +
                " is newer than this tlspolicy-milter knows (" + std::to_string(schema_version()) +
-               "); a newer release wrote it. Upgrade tlspolicy-milter, or set [observations] database "
-               "to another file. The file was left unchanged.";
-    return path + ": not a tlspolicy-milter observation database (" + in.why +
-           "). Set [observations] database to another file, or move this one away. The file was left unchanged.";
+               "); a newer release wrote it. Upgrade tlspolicy-milter, or set [observations] " + std::string(key) +
+               " to another file. The file was left unchanged.";
+    return path + ": not a tlspolicy-milter observation database (" + in.why + "). Set [observations] " +
+           std::string(key) + " to another file, or move this one away. The file was left unchanged.";
 }
 
-// Applies the missing steps in one transaction, looking again inside it:
-// another process may have migrated the file meanwhile.
-bool migrate(sqlite3* db, const std::string& path, std::string* error) {
+// Applies the missing steps and reconciles the tables with the codec, in one
+// transaction, looking again inside it: another process may have migrated
+// the file meanwhile. A file with nothing to do costs a look at its columns.
+bool migrate(sqlite3* db, const std::string& path, std::string_view key, std::string* error) {
     if (!sqlite::exec(db, "BEGIN IMMEDIATE", error)) return false;
     Inspection in = inspect(db);
     bool ok = in.state == State::Current;
@@ -123,7 +179,11 @@ bool migrate(sqlite3* db, const std::string& path, std::string* error) {
                                 error);
         if (!ok) *error = path + ": migrating the observation database failed: " + *error;
     } else if (!ok) {
-        *error = refusal(path, in);
+        *error = refusal(path, in, key);
+    }
+    if (ok && !reconcile(db, path, error)) {
+        ok = false;
+        if (!error->starts_with(path)) *error = path + ": migrating the observation database failed: " + *error;
     }
     if (ok) ok = sqlite::exec(db, "COMMIT", error);
     if (!ok) {
@@ -139,7 +199,23 @@ constexpr int kBusyTimeoutMs = 5000;
 
 int schema_version() { return kMigrations.back().to_version; }
 
-sqlite::Db open_for_writing(const std::string& path, std::string* error) {
+std::string raw_select_list(sqlite3* db) {
+    const std::set<std::string> have = table_columns(db, "observations");
+    std::string out;
+    for (const Column& c : kColumns) {
+        const std::string name(c.name);
+        out += (out.empty() ? "" : ", ") + (have.contains(name) || c.fill.empty() ? name : std::string(c.fill) + " AS " + name);
+    }
+    return out;
+}
+
+bool summaries_current(sqlite3* db) {
+    for (Summary s : kSummaries)
+        if (table_columns(db, summary_table(s)) != summary_column_names(s)) return false;
+    return true;
+}
+
+sqlite::Db open_for_writing(const std::string& path, std::string* error, std::string_view key) {
     sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, error);
     if (!db) {
         *error = path + ": " + *error + "; does its directory exist, writable by this user?";
@@ -149,18 +225,19 @@ sqlite::Db open_for_writing(const std::string& path, std::string* error) {
     // Refuse before any PRAGMA below writes to a file that is not ours.
     Inspection in = inspect(db.get());
     if (in.state == State::Newer || in.state == State::Foreign) {
-        *error = refusal(path, in);
+        *error = refusal(path, in, key);
         return nullptr;
     }
     if (!sqlite::exec(db.get(), "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", error)) {
         *error = path + ": " + *error;
         return nullptr;
     }
-    if (in.state != State::Current && !migrate(db.get(), path, error)) return nullptr;
+    if (!migrate(db.get(), path, key, error)) return nullptr;
     return db;
 }
 
-sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error) {
+sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error,
+                            std::string_view key) {
     *empty = false;
     *version = schema_version();
     struct stat st {};
@@ -182,7 +259,7 @@ sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, 
             *version = in.version;
             return db;
         case State::Newer:
-        case State::Foreign: *error = refusal(path, in); return nullptr;
+        case State::Foreign: *error = refusal(path, in, key); return nullptr;
     }
     return nullptr;
 }

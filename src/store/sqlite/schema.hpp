@@ -4,6 +4,7 @@
 // ours, or that a newer release wrote, is refused and never modified.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include "store/sqlite/sqlite.hpp"
 
@@ -15,11 +16,20 @@ int schema_version();                              // the newest schema this bui
 // For the writer: creates a new database, migrates an older one in one
 // transaction, refuses a foreign or newer one (null, *error says which file,
 // what is wrong and what to do). WAL journal, synchronous=NORMAL, busy timeout.
-sqlite::Db open_for_writing(const std::string& path, std::string* error);
+// `key`: the [observations] key that names the file, for the messages.
+sqlite::Db open_for_writing(const std::string& path, std::string* error, std::string_view key = "database");
 
 // For the reader: read-only; an empty (not yet created) database is fine and
 // reads as no rows, so *empty is set instead of an error. An older schema is
 // read as it is (*version says which: columns added later are missing).
-sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error);
+// The raw columns in kColumns' order as a SELECT lists them from this file:
+// a column it does not have yet reads as its fill ('none' AS cert_status, ...).
+std::string raw_select_list(sqlite3* db);
+// Whether every summary has the key this release keeps (else report reads
+// the rows: the daemon builds the summaries when it next opens the file).
+bool summaries_current(sqlite3* db);
+
+sqlite::Db open_for_reading(const std::string& path, bool* empty, int* version, std::string* error,
+                            std::string_view key = "database");
 
 }  // namespace tlspolicy::store

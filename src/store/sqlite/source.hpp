@@ -27,6 +27,10 @@ struct ObservationRows {
 // The same, collected: for tests and small windows.
 ObservationRows read_observations(const std::string& path, std::int64_t since, std::int64_t until);
 
+// The rows of a summary as ObservationSource::for_each_summary defines them.
+std::string for_each_summary_row(const std::string& path, const SummaryQuery& q,
+                                 const std::function<void(const Observation&, const Weight&)>& each);
+
 // The policy versions as ObservationSource::policy_versions defines them.
 std::string read_policy_versions(const std::string& path, std::int64_t since, std::int64_t until,
                                  std::vector<PolicyVersion>& out);

@@ -4,11 +4,12 @@
 #include "store/observation_row.hpp"
 #include "store/sqlite/backend.hpp"
 #include "store/sqlite/schema.hpp"
+#include "store/spool_claim.hpp"
 
 namespace tlspolicy {
 bool SqliteSpool::open(std::string* error) {
     if (db_) return true;
-    db_ = store::open_for_writing(path_, error);
+    db_ = store::open_for_writing(path_, error, "spool");
     if (!db_) return false;
     rows_ = static_cast<std::size_t>(sqlite::query_int(db_.get(), "SELECT count(*) FROM observations", 0));
     policies_ = static_cast<std::size_t>(sqlite::query_int(db_.get(), "SELECT count(*) FROM policy_versions", 0));
@@ -29,7 +30,9 @@ bool SqliteSpool::append(const ObservationBatch& batch, std::size_t* appended, s
     const std::size_t n = std::min(room, batch.size());
     if (n == 0) return true;
     std::string ignored;
-    if (!sqlite::exec(db_.get(), "BEGIN", &ignored) || !store::insert_observations(db_.get(), batch, n) ||
+    std::int64_t first = 0;
+    store::RowInserter rows(db_.get());
+    if (!sqlite::exec(db_.get(), "BEGIN", &ignored) || !rows.insert(batch, n, &first) ||
         !sqlite::exec(db_.get(), "COMMIT", &ignored))
         return fail(error);
     rows_ += n;
@@ -48,14 +51,13 @@ bool SqliteSpool::append(const std::vector<PolicyVersion>& versions, std::string
 
 bool SqliteSpool::oldest(std::size_t limit, ObservationBatch& out, std::int64_t* last_id, std::string* error) {
     out.clear();
-    sqlite::Stmt s(db_.get(), std::string("SELECT id, ") + store::kRowColumnList +
-                                  " FROM observations ORDER BY id LIMIT ?1");
+    sqlite::Stmt s(db_.get(), "SELECT id, " + store::column_list() + " FROM observations ORDER BY id LIMIT ?1");
     if (!s.ok()) return fail(error);
     s.bind(1, static_cast<std::int64_t>(limit));
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) {
         *last_id = s.integer(0);
-        store::get_row(store::SqliteRow{s, 1}, out.emplace_back());
+        store::get_columns(store::all_columns(), store::SqliteRow{s, 1}, out.emplace_back());
     }
     return rc == SQLITE_DONE || fail(error);
 }
@@ -88,6 +90,13 @@ bool SqliteSpool::remove_policies_through(std::int64_t last_id, std::string* err
     if (del.step() != SQLITE_DONE) return fail(error);
     policies_ = 0;
     return true;
+}
+
+std::string spool_file_problem(const std::string& path) {
+    bool empty = false;
+    int version = 0;
+    std::string error;
+    return store::open_for_reading(path, &empty, &version, &error, "spool") ? "" : error;
 }
 
 std::unique_ptr<Spool> make_spool(std::string path, std::size_t max_rows) {

@@ -50,4 +50,13 @@ std::string Stmt::text(int column) const {
              : std::string();
 }
 
+store::Cell Stmt::cell(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return {0, {}, true};
+    // The integer first: asking for the text after it leaves both valid.
+    const std::int64_t integer = sqlite3_column_int64(stmt_, column);
+    const unsigned char* p = sqlite3_column_text(stmt_, column);
+    return {integer, {reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))},
+            false};
+}
+
 }  // namespace tlspolicy::sqlite

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "store/observation_row.hpp"
+
 namespace tlspolicy::sqlite {
 
 struct CloseDb {
@@ -40,6 +42,8 @@ public:
     int step() { return sqlite3_step(stmt_); }  // SQLITE_ROW, SQLITE_DONE or an error
     void reset() { sqlite3_reset(stmt_); sqlite3_clear_bindings(stmt_); }
     std::string text(int column) const;
+    // Column `column` of the current row; a text is valid until the next step.
+    store::Cell cell(int column) const;
     std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
     bool null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 

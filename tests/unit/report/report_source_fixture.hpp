@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "store/observation_source.hpp"
+#include "summary_model.hpp"
 
 namespace tlspolicy::fixture {
 
@@ -68,6 +69,12 @@ public:
             if (o.time >= since && o.time <= until) each(o);
         return "";
     }
+    bool has_summaries() override { return summaries; }
+    std::string for_each_summary(const SummaryQuery& q,
+                                 const std::function<void(const Observation&, const Weight&)>& each) override {
+        test::model_summary(rows, q, each);
+        return "";
+    }
     std::string policy_versions(std::int64_t since, std::int64_t until, std::vector<PolicyVersion>& out) override {
         out.clear();  // as the interface says: in the window, plus each host's last one before it
         std::map<std::string, PolicyVersion> before;
@@ -80,6 +87,7 @@ public:
     }
 
     std::vector<Observation> rows;
+    bool summaries = true;  // false: a database of an older release, read row by row
     std::vector<PolicyVersion> versions;
 };
 

@@ -67,7 +67,7 @@ TEST(ReportSource, ShowsThePolicyVersionsInForce) {
     const Case cases[] = {
         {"every host", "",
          {"policy sha256" + std::string(51, ' ') + "  mode     from                  until                 hosts",
-          a + "  monitor  2024-01-09T12:00:00Z  2024-03-15T00:00:00Z  mx1,mx2",
+          a + "  monitor  2024-01-09T00:00:00Z  2024-03-15T00:00:00Z  mx1,mx2",  // the window starts at 00:00
           b + "  enforce  2024-03-01T00:00:00Z  still in force        mx1,mx2"}},
         {"mx2 only", "mx2",
          {"policy sha256" + std::string(51, ' ') + "  mode     from                  until                 hosts",

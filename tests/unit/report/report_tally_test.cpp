@@ -75,7 +75,7 @@ TEST(ReportRuleKinds, RcptRowsOfOldSchemasListRecipientRules) {
 struct MonthWant {
     std::string rule;  // "partner acme"
     std::string month;
-    int messages, modern, older, plaintext, refused, would_refuse;
+    std::int64_t messages, modern, older, plaintext, refused, would_refuse;
 };
 
 std::vector<MonthWant> months_of(const report::Evidence& ev) {

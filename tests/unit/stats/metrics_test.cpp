@@ -46,7 +46,7 @@ TEST(Metrics, CountsByEveryDimension) {
     m.count_reload(true);
     m.count_reload(false);
     m.count_reload(true);
-    m.set_observation_counts(10, 3);
+    m.set_observation_counts(10, 3, 7);
     std::string t = m.render();
     const char* want[] = {
         "tlspolicy_milter_decisions_total{stage=\"mail\",action=\"accept\",result=\"pass\"} 2",
@@ -67,6 +67,8 @@ TEST(Metrics, CountsByEveryDimension) {
         "tlspolicy_milter_reload_failures_total 1",
         "tlspolicy_milter_observations_written_total 10",
         "tlspolicy_milter_observations_dropped_total 3",
+        "tlspolicy_milter_observation_spool_rows 7",
+        "# TYPE tlspolicy_milter_observation_spool_rows gauge",
         "# TYPE tlspolicy_milter_decisions_total counter",
     };
     for (const char* line : want) EXPECT_TRUE(has_line(t, line)) << "missing: " << line << "\nin:\n" << t;

@@ -1,6 +1,7 @@
-// SQLite schema 3: a database of schema 2 (as release 0.2 made it) reads as
-// it is (names only, no host), and the writer migrates it in place; rule
-// kinds, host and policy versions then round-trip.
+// SQLite schemas 3 and 4: a database of schema 2 (as release 0.2 made it)
+// reads as it is (names only, no host), and the writer migrates it in place;
+// rule kinds, host and policy versions then round-trip, and the summaries
+// hold the old rows too.
 #include <gtest/gtest.h>
 
 #include "store/sqlite/source.hpp"
@@ -27,7 +28,7 @@ constexpr const char* kSchemaTwo = R"(
     ALTER TABLE observations ADD COLUMN cert_issuer TEXT NOT NULL DEFAULT '';
     PRAGMA application_id = 1414288208; PRAGMA user_version = 2;)";
 
-TEST(ObservationSchema, SchemaTwoIsReadAndMigratedToThreeInPlace) {
+TEST(ObservationSchema, SchemaTwoIsReadAndMigratedToFourInPlace) {
     test::StoreDir dir;
     const std::string db_path = dir.file("observations.sqlite");
     const std::int64_t t = test::now_s() - 60;
@@ -69,8 +70,14 @@ TEST(ObservationSchema, SchemaTwoIsReadAndMigratedToThreeInPlace) {
     std::string error;
     {
         sqlite::Db db = sqlite::open(db_path, SQLITE_OPEN_READONLY, &error);
-        EXPECT_EQ(sqlite::query_int(db.get(), "PRAGMA user_version", -1), 3);
-        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT count(*) FROM sqlite_master WHERE name = 'observations_host_time'", -1), 1);
+        EXPECT_EQ(sqlite::query_int(db.get(), "PRAGMA user_version", -1), 4);
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT count(*) FROM sqlite_master WHERE name LIKE 'observations_%'", -1), 1)
+            << "the time index only: the summaries took over from the others";
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT count(*) FROM observations WHERE direction = 'inbound'", -1), 2);
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT sum(n) FROM summary_rules", -1), 2);
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT count(*) FROM summary_rules WHERE rule_refs = '?'", -1), 1)
+            << "the row of schema 2 keeps its names only";
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT count(*) FROM ingest_positions", -1), 0);
     }
     ObservationRows after = read_observations(db_path, 0, t + 60);
     ASSERT_TRUE(after.ok()) << after.error;
@@ -113,6 +120,47 @@ TEST(ObservationSchema, RuleRefsTextRoundTrips) {
     EXPECT_EQ(store::rule_refs_text(rules), "defaults:default,partner:acme.example-1_x,recipient:hr");
     EXPECT_EQ(store::parse_rule_refs(store::rule_refs_text(rules)), rules);
     EXPECT_TRUE(store::parse_rule_refs("").empty());
+}
+
+// The codec's column table drives the migrations: a column the database
+// lacks (as when a release adds one line to kColumns) is added with its fill
+// and every summary is rebuilt from the rows; a column it has and the codec
+// does not (a newer release's) refuses the file, untouched.
+TEST(ObservationSchema, CodecColumnsAreAddedAndUnknownOnesRefused) {
+    test::StoreDir dir;
+    const std::string path = dir.file("observations.sqlite");
+    const std::int64_t t = test::now_s() - 60;
+    {
+        ObservationStore store({.path = path}, nullptr);
+        for (int i = 0; i < 5; ++i) store.enqueue(test::observation(t, "Q" + std::to_string(i)));
+    }
+    std::string error;
+    {
+        sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE, &error);
+        ASSERT_TRUE(sqlite::exec(db.get(), "ALTER TABLE observations DROP COLUMN direction; DROP TABLE summary_rules;"
+                                           " DROP TABLE summary_senders",
+                                 &error))
+            << error;
+    }
+    auto source = open_observation_source(path, nullptr);
+    EXPECT_FALSE(source->has_summaries()) << "report reads the rows until the writer migrates";
+    ObservationRows before = read_observations(path, 0, t);
+    ASSERT_TRUE(before.ok()) << before.error;
+    ASSERT_EQ(before.rows.size(), 5u);
+    EXPECT_EQ(before.rows[0].direction, Direction::Inbound) << "a missing column reads as its fill";
+    { ObservationStore store({.path = path}, [](std::string_view l) { ADD_FAILURE() << l; }); }
+    {
+        sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE, &error);
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT count(*) FROM observations WHERE direction = 'inbound'", -1), 5);
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT sum(n) FROM summary_rules", -1), 5);
+        EXPECT_EQ(sqlite::query_int(db.get(), "SELECT sum(n) FROM summary_senders", -1), 5);
+        ASSERT_TRUE(sqlite::exec(db.get(), "ALTER TABLE observations ADD COLUMN relay TEXT NOT NULL DEFAULT ''", &error));
+    }
+    EXPECT_TRUE(source->has_summaries());
+    auto backend = make_sqlite_backend(path);
+    EXPECT_FALSE(backend->open(&error));
+    EXPECT_EQ(error, path + ": the observation database has columns this tlspolicy-milter does not know (relay); a "
+                            "newer release made them. Upgrade tlspolicy-milter. The file was left unchanged.");
 }
 
 }  // namespace

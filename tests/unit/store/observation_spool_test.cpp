@@ -11,6 +11,7 @@
 
 #include "store/sqlite/source.hpp"
 #include "store/observation_store.hpp"
+#include "store/spool_claim.hpp"
 #include "store_test_util.hpp"
 
 namespace tlspolicy {
@@ -48,7 +49,7 @@ public:
     }
     bool still_open(std::string*) override { return open_ && s_->up; }
     void close() override { open_ = false; }
-    bool write(const ObservationBatch& batch, std::string* error) override {
+    bool write(const ObservationBatch& batch, const IngestPosition*, std::string* error) override {
         if (!s_->up) return down(error);
         std::lock_guard lk(s_->mu);
         for (const Observation& o : batch) s_->queue_ids.push_back(o.queue_id);
@@ -58,6 +59,10 @@ public:
         if (!s_->up) return down(error);
         std::lock_guard lk(s_->mu);
         s_->versions.insert(s_->versions.end(), v.begin(), v.end());
+        return true;
+    }
+    bool ingest_position(const std::string&, IngestPosition*, bool* found, std::string*) override {
+        *found = false;
         return true;
     }
     bool purge(std::int64_t, std::string*) override { return true; }
@@ -175,6 +180,34 @@ TEST(ObservationSpool, UnopenableSpoolDropsAndSaysSo) {
     send(store, 0, 5);
     EXPECT_EQ(store.dropped(), 5u);
     EXPECT_TRUE(log.has(dir.file("no-such-dir/spool.sqlite"))) << log.get().front();
+    EXPECT_TRUE(log.has("the spool " + dir.file("no-such-dir/spool.sqlite") + " cannot be used either")) << log.get().front();
+    EXPECT_FALSE(log.has("wait in the spool")) << "no line may claim a spool that does not exist: " << log.get().front();
+}
+
+// A second process on the same spool is refused, naming the first; the
+// claim creates the spool, and ends with its holder.
+TEST(SpoolClaim, SecondClaimIsRefusedNamingTheFirst) {
+    test::StoreDir dir;
+    const std::string path = dir.file("spool.sqlite");
+    std::string error;
+    auto first = claim_spool(path, "pid 101, config /etc/a.toml, socket unix:/run/a.sock", &error);
+    ASSERT_TRUE(first) << error;
+    EXPECT_TRUE(std::filesystem::exists(path)) << "claimed means opened once: the file exists";
+    EXPECT_FALSE(claim_spool(path, "pid 202", &error));
+    EXPECT_EQ(error, "the spool " + path + " is in use by another tlspolicy-milter (pid 101, config /etc/a.toml, "
+                     "socket unix:/run/a.sock): two instances must not share a spool; give each its own "
+                     "[observations] spool");
+    first.reset();
+    EXPECT_TRUE(claim_spool(path, "pid 202", &error)) << error;
+}
+
+TEST(SpoolClaim, MissingDirectoryIsRefusedNamingIt) {
+    test::StoreDir dir;
+    std::string error;
+    EXPECT_FALSE(claim_spool(dir.file("gone/spool.sqlite"), "pid 1", &error));
+    EXPECT_EQ(error, "cannot create the spool's lock file " + dir.file("gone/spool.sqlite.lock") +
+                         ": No such file or directory; does directory " + dir.file("gone") +
+                         " exist, writable by this user?");
 }
 
 // Where a policy version's host comes from.

@@ -25,6 +25,8 @@
 #include "store/sqlite/source.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/observation_store.hpp"
+#include "store/summary_sql.hpp"
+#include "ingest_position_check.hpp"
 #include "store_test_util.hpp"
 #include "golden.hpp"
 
@@ -218,28 +220,64 @@ TEST(ObservationStore, FullQueueDropsAndCountsWithoutBlocking) {
     EXPECT_EQ(rows(dir.db()), 101u);
 }
 
-TEST(ObservationStore, RetentionDeletesRowsOlderThanKeepDays) {
+// Retention by whole UTC months (the same boundary PostgreSQL drops its
+// partitions at): everything before the month that holds now - keep_days.
+TEST(ObservationStore, RetentionCutoffIsTheMonthOfKeepDaysAgo) {
     struct Case {
         const char* name;
-        std::int64_t age_days;
-        bool kept;
+        std::int64_t now;
+        int keep_days;
+        std::int64_t want;
     };
-    const Case cases[] = {{"100 days old", 100, false}, {"91 days old", 91, false}, {"89 days old", 89, true},
-                          {"a day old", 1, true},        {"fresh", 0, true}};
+    const Case cases[] = {
+        {"90 days before 2024-05-08 is in February", 1715169600, 90, 1706745600},     // 2024-02-01
+        {"a day before 2024-05-08 is in May", 1715169600, 1, 1714521600},             // 2024-05-01
+        {"a day before 2024-03-01T00:00 is 29 February", 1709251200, 1, 1706745600},  // 2024-02-01
+        {"400 days across a year", 1715169600, 400, 1680307200},                      // 2023-04-01
+    };
+    for (const Case& c : cases) {
+        EXPECT_EQ(retention_cutoff(c.now, c.keep_days), c.want) << c.name;
+        EXPECT_LE(retention_cutoff(c.now, c.keep_days), c.now - c.keep_days * 86400) << c.name << ": keeps keep_days";
+    }
+}
+
+TEST(ObservationStore, RetentionDeletesWholeMonthsOlderThanKeepDays) {
     TempDir dir;
     const std::int64_t t = now();
+    const std::int64_t cutoff = retention_cutoff(t, 90);
+    struct Case {
+        std::string name;
+        std::int64_t time;
+        bool kept;
+    };
+    const Case cases[] = {{"a year old", t - 365 * 86400, false},
+                          {"the last second before the cutoff month", cutoff - 1, false},
+                          {"the first second of the cutoff month", cutoff, true},
+                          {"90 days old", t - 90 * 86400, true},
+                          {"a day old", t - 86400, true},
+                          {"fresh", t, true}};
     {
         ObservationStore store({.path = dir.db(), .keep_days = 90}, nullptr);
-        for (const Case& c : cases) store.enqueue(obs(t - c.age_days * 86400, c.name));
+        for (const Case& c : cases) store.enqueue(obs(c.time, c.name.c_str()));
     }
     ObservationStore store({.path = dir.db(), .keep_days = 90}, nullptr);  // retention runs at start
     store.enqueue(obs(t, "marker"));
     store.flush();  // returns after the writer's first round, retention included
     ObservationRows r = read_observations(dir.db(), 0, t + 1);
     ASSERT_TRUE(r.ok()) << r.error;
+    std::int64_t kept = 1;  // the marker
     for (const Case& c : cases) {
         bool got = std::any_of(r.rows.begin(), r.rows.end(), [&](const Observation& o) { return o.sender == c.name; });
         EXPECT_EQ(got, c.kept) << c.name << ": got kept=" << got << ", want " << c.kept;
+        kept += c.kept;
+    }
+    std::string error;
+    sqlite::Db db = sqlite::open(dir.db(), SQLITE_OPEN_READONLY, &error);
+    for (store::Summary s : store::kSummaries) {
+        const std::string table(store::summary_table(s));
+        EXPECT_EQ(sqlite::query_int(db.get(), ("SELECT count(*) FROM " + table + " WHERE day < " + std::to_string(cutoff)).c_str(), -1), 0)
+            << table << ": days before the cutoff went with their rows";
+        EXPECT_EQ(sqlite::query_int(db.get(), ("SELECT sum(n) FROM " + table).c_str(), -1), kept) << table;
     }
 }
 
@@ -408,6 +446,29 @@ TEST(ObservationStore, DatabaseRemovedIsRecreatedWithoutLoss) {
     EXPECT_EQ(rows(dir.db()), 5u);
     ASSERT_EQ(log.get().size(), 1u);
     EXPECT_NE(log.get()[0].find("removed or replaced while open; reopened it"), std::string::npos) << log.get()[0];
+}
+
+TEST(ObservationStore, IngestPositionCommitsWithItsRows) {
+    TempDir dir;
+    auto backend = make_sqlite_backend(dir.db());
+    std::string error;
+    ASSERT_TRUE(backend->open(&error)) << error;
+    auto rows = [&] {
+        std::string e;
+        sqlite::Db db = sqlite::open(dir.db(), SQLITE_OPEN_READONLY, &e);
+        return sqlite::query_int(db.get(), "SELECT count(*) FROM observations", -1);
+    };
+    auto refuse = [&] {
+        std::string e;
+        sqlite::Db db = sqlite::open(dir.db(), SQLITE_OPEN_READWRITE, &e);
+        for (const char* when : {"INSERT", "UPDATE"})
+            ASSERT_TRUE(sqlite::exec(db.get(), std::string("CREATE TRIGGER refuse_") + when + " BEFORE " + when +
+                                                   " ON ingest_positions WHEN NEW.position = 'refused'"
+                                                   " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                                     &e))
+                << e;
+    };
+    test::ingest_position_commits_with_its_rows(*backend, rows, refuse);
 }
 
 }  // namespace

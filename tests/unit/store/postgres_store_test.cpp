@@ -9,67 +9,35 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <set>
+#include <ctime>
 
 #include "store/database_url.hpp"
 #include "store/observation_source.hpp"
 #include "store/observation_store.hpp"
 #include "store/postgres/postgres.hpp"
+#include "ingest_position_check.hpp"
+#include "legacy_store.hpp"
+#include "pg_test_util.hpp"
 #include "store_test_util.hpp"
 
 namespace tlspolicy {
 namespace {
 
 using namespace std::chrono_literals;
+using test::fresh_database;
+using test::query;
+using test::server_url;
 
-// The server's URL, or "" after failing or skipping the test.
-std::string server_url() {
-    const char* url = std::getenv("TLSPOLICY_TEST_PG");
-    if (url && std::string(url) == "skip") return "";
-    if (!url || !*url) {
-        ADD_FAILURE() << "TLSPOLICY_TEST_PG is not set: run `make run-pg` (it starts a private PostgreSQL), or set "
-                         "TLSPOLICY_TEST_PG=postgresql://... to a server, or TLSPOLICY_TEST_PG=skip to skip on purpose";
-        return "";
-    }
-    return url;
+// "2026_12": the suffix of the month partitions that hold t.
+std::string month_name(std::int64_t t) {
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y_%m", &tm);
+    return buf;
 }
-
-std::string with_database(const std::string& url, const std::string& db) {
-    const std::size_t query = url.find('?');
-    const std::string base = url.substr(0, query);
-    return base.substr(0, base.rfind('/') + 1) + db + (query == std::string::npos ? "" : url.substr(query));
-}
-
-// A fresh, empty database on the test server; its URL. `create` false: only
-// the name (a database that does not exist yet).
-std::string fresh_database(const std::string& url, const std::string& name, bool create = true) {
-    static std::atomic<int> n{0};
-    const std::string db = "t_" + name + "_" + std::to_string(getpid()) + "_" + std::to_string(n++);
-    if (create) {
-        pg::Conn admin(url, 10s);
-        std::string error;
-        EXPECT_TRUE(admin.connect(&error)) << error;
-        EXPECT_TRUE(admin.exec("CREATE DATABASE " + db, &error)) << error;
-    }
-    return with_database(url, db);
-}
-
-std::string query(const std::string& url, const std::string& sql) {
-    pg::Conn c(url, 10s);
-    pg::Result r;
-    std::string error;
-    EXPECT_TRUE(c.connect(&error)) << error;
-    EXPECT_TRUE(c.exec(sql, {}, &r, &error)) << error;
-    std::string out;
-    for (int i = 0; i < r.rows(); ++i) out += (i ? "\n" : "") + r.text(i, 0);
-    return out;
-}
-
-#define NEED_SERVER(url)                                           \
-    const std::string url = server_url();                          \
-    if (url.empty()) {                                             \
-        if (!HasFailure()) GTEST_SKIP() << "TLSPOLICY_TEST_PG=skip"; \
-        return;                                                    \
-    }
 
 TEST(PostgresStore, EveryFieldRoundTripsThroughTheSource) {
     NEED_SERVER(server);
@@ -143,33 +111,136 @@ TEST(PostgresStore, BatchOf7000InOrderAndSchemaWithIndexes) {
     ASSERT_EQ(source->for_each(t, t, [&](const Observation& o) { ordered &= o.queue_id == "Q" + std::to_string(n++); }), "");
     EXPECT_EQ(n, 7000);
     EXPECT_TRUE(ordered) << "equal times read in the order written";
-    EXPECT_EQ(query(url, "SELECT version FROM schema_version"), "1");
+    EXPECT_EQ(query(url, "SELECT version FROM schema_version ORDER BY version"), "1\n2");
     EXPECT_EQ(query(url, "SELECT indexname FROM pg_indexes WHERE tablename IN ('observations', 'policy_versions')"
                          " AND indexname NOT LIKE '%pkey' ORDER BY indexname"),
-              "observations_host_time\nobservations_time\npolicy_versions_host_time");
+              "observations_time\npolicy_versions_host_time")
+        << "the summaries took over from the host index; a BRIN index on time is all the rows keep";
+    EXPECT_EQ(query(url, "SELECT c.relname FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid ORDER BY 1"),
+              "observations\nsummary_domains\nsummary_rules\nsummary_senders");
+    EXPECT_EQ(query(url, "SELECT sum(n) FROM summary_rules"), "7000");
+    EXPECT_EQ(query(url, "SELECT count(*) FROM summary_senders"), "1") << "7000 rows of one sender, one day";
 }
 
 TEST(PostgresStore, RetentionAndPolicyVersions) {
     NEED_SERVER(server);
     const std::string url = fresh_database(server, "retention");
     const std::int64_t t = test::now_s();
+    const std::int64_t cutoff = retention_cutoff(t, 90);  // the month that holds t - 90 days begins here
     {
-        ObservationStore store({.path = url, .keep_days = 90}, nullptr);
-        store.enqueue(test::observation(t - 100 * 86400, "old"));
-        store.enqueue(test::observation(t - 89 * 86400, "kept"));
+        ObservationStore store({.path = url, .keep_days = 400}, nullptr);  // keeps both
+        store.enqueue(test::observation(cutoff - 1, "old"));
+        store.enqueue(test::observation(cutoff, "kept"));
         for (const PolicyVersion& v : {PolicyVersion{100, "mx1", "a1", Mode::Monitor}, PolicyVersion{150, "mx1", "a2", Mode::Enforce},
                                        PolicyVersion{120, "mx2", "b1", Mode::Monitor}, PolicyVersion{250, "mx1", "a3", Mode::Enforce},
                                        PolicyVersion{400, "mx2", "b2", Mode::Enforce}})
             store.record_policy(v);
     }
+    const std::string months = "SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relname LIKE '%" +
+                               month_name(cutoff - 1) + "'";
+    EXPECT_EQ(query(url, months), "4") << "the old row's month: a partition of the rows and of each summary";
     { ObservationStore store({.path = url, .keep_days = 90}, nullptr); }  // retention runs at start
     EXPECT_EQ(query(url, "SELECT queue_id FROM observations ORDER BY id"), "kept");
+    EXPECT_EQ(query(url, months), "0") << "dropped whole";
+    EXPECT_EQ(query(url, "SELECT sum(n) FROM summary_rules"), "1");
+    const std::string next_month = month_name(month_start(t) + 32 * 86400);
+    EXPECT_EQ(query(url, "SELECT count(*) FROM pg_class WHERE relname = 'observations_" + next_month + "'"), "1")
+        << "the coming month is made ahead";
     auto source = open_observation_source(url, nullptr);
     ASSERT_TRUE(source);
     std::vector<PolicyVersion> got;
     ASSERT_EQ(source->policy_versions(200, 300, got), "");
     EXPECT_EQ(got, (std::vector<PolicyVersion>{{120, "mx2", "b1", Mode::Monitor}, {150, "mx1", "a2", Mode::Enforce},
                                                {250, "mx1", "a3", Mode::Enforce}}));
+}
+
+TEST(PostgresStore, IngestPositionCommitsWithItsRows) {
+    NEED_SERVER(server);
+    const std::string url = fresh_database(server, "position");
+    auto backend = make_postgres_backend(url, 10s);
+    std::string error;
+    ASSERT_TRUE(backend->open(&error)) << error;
+    test::ingest_position_commits_with_its_rows(
+        *backend, [&] { return std::stoll(query(url, "SELECT count(*) FROM observations")); },
+        [&] { query(url, "ALTER TABLE ingest_positions ADD CONSTRAINT refused CHECK (position <> 'refused')"); });
+}
+
+// A database of the previous schema (one table, no partitions, no
+// summaries) is migrated in place: every row kept with its id, read as
+// inbound, in the month partitions it belongs to, and counted in every summary.
+TEST(PostgresStore, SchemaOneIsMigratedToMonthPartitionsKeepingEveryRow) {
+    NEED_SERVER(server);
+    const std::string url = fresh_database(server, "schema1");
+    const std::int64_t t = test::now_s();
+    std::vector<Observation> rows;
+    std::set<std::string> months;
+    for (int i = 0; i < 300; ++i) {
+        Observation o = test::observation(t - (i % 3) * 40 * 86400 - i, "Q" + std::to_string(i), i % 2 ? "mx1" : "mx2");
+        o.version = i % 5 == 0 ? TlsVersion::None : TlsVersion::TLSv1_3;
+        o.sender = "u" + std::to_string(i % 7) + "@d" + std::to_string(i % 4) + ".example";
+        months.insert(month_name(o.time));
+        rows.push_back(o);
+    }
+    query(url, test::kPostgresSchemaOne);
+    query(url, test::legacy_inserts(rows));
+    const std::string before = query(url, "SELECT string_agg(id || ':' || queue_id || ':' || time, ',' ORDER BY id) FROM observations");
+    {
+        ObservationStore store({.path = url, .keep_days = 400}, nullptr);
+        store.enqueue(test::observation(t, "new"));
+        store.flush();
+        EXPECT_EQ(store.written(), 1u);
+    }
+    EXPECT_EQ(query(url, "SELECT version FROM schema_version ORDER BY version"), "1\n2");
+    EXPECT_EQ(query(url, "SELECT string_agg(id || ':' || queue_id || ':' || time, ',' ORDER BY id) FROM observations"
+                         " WHERE queue_id <> 'new'"),
+              before)
+        << "every row kept, with its id";
+    EXPECT_EQ(query(url, "SELECT count(*) FROM observations WHERE direction = 'inbound'"), "301");
+    for (const std::string& m : months)
+        EXPECT_EQ(query(url, "SELECT count(*) FROM pg_class WHERE relname IN ('observations_" + m + "', 'summary_rules_" + m +
+                                 "', 'summary_domains_" + m + "', 'summary_senders_" + m + "')"),
+                  "4")
+            << m;
+    for (store::Summary s : store::kSummaries)
+        EXPECT_EQ(query(url, "SELECT sum(n) FROM " + std::string(store::summary_table(s))), "301") << store::summary_table(s);
+    EXPECT_EQ(query(url, "SELECT count(*) FROM summary_domains WHERE sender = '@d1.example'"),
+              query(url, "SELECT count(DISTINCT (time - time % 86400, host, tls_version)) FROM observations"
+                         " WHERE sender_domain = 'd1.example'"));
+    auto source = open_observation_source(url, nullptr);
+    ASSERT_TRUE(source);
+    EXPECT_TRUE(source->has_summaries());
+    std::size_t read = 0;
+    ASSERT_EQ(source->for_each(0, t, [&](const Observation& o) { read += o.queue_id != "new"; }), "");
+    EXPECT_EQ(read, rows.size());
+}
+
+// As ObservationSchema.CodecColumnsAreAddedAndUnknownOnesRefused for SQLite:
+// a codec column the database lacks is added (on the partitioned table) and
+// the summaries are rebuilt; a column the codec does not know refuses it.
+TEST(PostgresStore, CodecColumnsAreAddedAndUnknownOnesRefused) {
+    NEED_SERVER(server);
+    const std::string url = fresh_database(server, "codec");
+    const std::int64_t t = test::now_s() - 60;
+    {
+        ObservationStore store({.path = url, .keep_days = 400}, nullptr);
+        for (int i = 0; i < 5; ++i) store.enqueue(test::observation(t - i * 40 * 86400, "Q" + std::to_string(i)));
+    }
+    query(url, "ALTER TABLE observations DROP COLUMN direction; DROP TABLE summary_rules; DROP TABLE summary_domains");
+    auto source = open_observation_source(url, nullptr);
+    ASSERT_TRUE(source);
+    EXPECT_FALSE(source->has_summaries());
+    { ObservationStore store({.path = url, .keep_days = 400}, [](std::string_view l) { ADD_FAILURE() << l; }); }
+    EXPECT_EQ(query(url, "SELECT count(*) FROM observations WHERE direction = 'inbound'"), "5");
+    EXPECT_EQ(query(url, "SELECT sum(n) FROM summary_rules"), "5");
+    EXPECT_EQ(query(url, "SELECT sum(n) FROM summary_domains"), "5");
+    EXPECT_TRUE(source->has_summaries());
+    query(url, "ALTER TABLE observations ADD COLUMN relay text NOT NULL DEFAULT ''");
+    auto backend = make_postgres_backend(url, 10s);
+    std::string error;
+    EXPECT_FALSE(backend->open(&error));
+    EXPECT_NE(error.find("has columns this tlspolicy-milter does not know (relay); a newer release made them"),
+              std::string::npos)
+        << error;
 }
 
 // The server is there but the database is not (yet): observations wait in

@@ -15,10 +15,12 @@ TARGETS      := config facts sanitize milter authserv address mta_sts ingest
 FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 CXXFLAGS_F := -std=c++20 -g -O1 -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
               -Isrc -Itests/fuzz -DTLSPOLICY_VERSION='"fuzz"' -DTLSPOLICY_SYSCONFDIR='"/etc"'
-LIBS_F     := -lmilter -lpthread -lssl -lcrypto
+LIBS_F     := -lmilter -lpthread -lssl -lcrypto -lsqlite3
 
 # What each target needs from src/ (toml++ comes in instrumented, from headers).
-POLICY_SRCS := $(wildcard src/core/*.cpp src/tls/*.cpp src/config/*.cpp) src/store/database_url.cpp tests/fuzz/toml_impl.cpp
+# --check's spool checks (config/policy_checks.cpp) look at the spool file,
+# so the policy targets link the SQLite store room and -lsqlite3.
+POLICY_SRCS := $(wildcard src/core/*.cpp src/tls/*.cpp src/config/*.cpp) src/store/database_url.cpp src/store/spool_claim.cpp src/store/observation_row.cpp src/store/summary_sql.cpp $(wildcard src/store/sqlite/*.cpp) tests/fuzz/toml_impl.cpp
 SRCS_config   := $(POLICY_SRCS) tests/fuzz/fuzz_config.cpp
 SRCS_facts    := $(POLICY_SRCS) tests/fuzz/fuzz_facts.cpp
 SRCS_sanitize := src/core/sanitize.cpp src/core/header_stamp.cpp src/core/verdict.cpp src/core/tls_version.cpp \

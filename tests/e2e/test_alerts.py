@@ -9,6 +9,7 @@ fires before the conditions, and each dashboard query returns its series."""
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -51,9 +52,9 @@ action = "reject"
 MAIL = [("a@acme.test", None), ("a@acme.test", "tlsv1"), ("a@acme.test", "tlsv1_3"),
         ("b@other.test", "tlsv1_2")]
 
-# The spool-depth gauge: not in the milter yet (the store's spool gauge is
-# being added); the rules, the dashboard and this test assume this name.
-SPOOL_GAUGE = "tlspolicy_milter_observations_spooled"
+# The spool-depth gauge, as src/stats/metrics.cpp names it (test_names_are_the_milters
+# checks every name the rules and the dashboard use against the real file).
+SPOOL_GAUGE = "tlspolicy_milter_observation_spool_rows"
 
 # What fires where once the conditions hold: (alertname, instance, labels).
 # The first five are over 15 minutes (seconds here) after the event; the
@@ -287,6 +288,21 @@ class AlertsOnRealPrometheus(unittest.TestCase):
                            timeout=30)
         self.assertEqual((r.returncode, r.stdout + r.stderr), (0, ""))
 
+
+    def test_names_are_the_milters(self):
+        """Every metric name the rules, their unit tests, the dashboard and the
+        driven files use is a family the real milter writes: a rule over a
+        name nobody exports would never fire."""
+        with open(self.stats_file) as f:
+            written = set(re.findall(r"^# TYPE (tlspolicy_milter_\w+) ", f.read(), re.M))
+        self.assertIn(SPOOL_GAUGE, written)
+        for path in (RULES, RULE_TESTS, DASHBOARD):
+            with open(path) as f:
+                used = set(re.findall(r"\b(tlspolicy_milter_\w+)", f.read()))
+            self.assertTrue(used, path)
+            self.assertEqual(used - written, set(), "%s uses names the milter does not write" % path)
+        self.assertEqual(set(re.findall(r"\b(tlspolicy_milter_\w+)", driven_file(
+            {"accepted": 1, "rejected": 1, "dropped": 0, "spooled": 0}))) - written, set())
     def test_instance_variable_lists_every_host(self):
         got = self.prometheus.api("label/instance/values", **{"match[]": "tlspolicy_milter_reloads_total"})
         self.assertEqual(sorted(got), sorted(("mail",) + self.DRIVEN))

@@ -172,11 +172,15 @@ $(BENCH_DIR)/policy_scale: tests/bench/policy_scale.cpp $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) -lbenchmark $(LIBS)
 
+$(BENCH_DIR)/store_write_bench: tests/bench/store_write_bench.cpp $(LIB)
+	@mkdir -p $(@D)
+	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(BENCH_DIR)/ingest_bench: tests/bench/ingest_bench.cpp $(LIB)
 	@mkdir -p $(@D)
 	$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
-bench-tools: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter $(BENCH_DIR)/policy_scale
+bench-tools: $(BIN) $(BENCH_DIR)/milter_driver $(BENCH_DIR)/floor_milter $(BENCH_DIR)/plain_milter $(BENCH_DIR)/policy_scale $(BENCH_DIR)/store_write_bench
 
 # Milter protocol benchmark: (b) floor, (c) plain, ours annotate/enforce, unix
 # and TCP, concurrency 1/32/512 (takes the benchmark lock itself).

@@ -1,5 +1,6 @@
 // `ingest`: the request checked, signals taken over for a clean stop, then the
-// ingest loop of src/ingest/io with a file or stream sink.
+// ingest loop of src/ingest/io with the observation store, a file or a
+// stream as its sink.
 #include "cli/ingest.hpp"
 
 #include <csignal>
@@ -7,6 +8,7 @@
 
 #include "ingest/io/file_sink.hpp"
 #include "ingest/io/ingest_run.hpp"
+#include "ingest/io/store_sink.hpp"
 #include "ingest/io/system_clock.hpp"
 
 namespace tlspolicy {
@@ -33,6 +35,13 @@ private:
     static constexpr int kSignals[3] = {SIGTERM, SIGINT, SIGHUP};
     struct sigaction old_[3];
 };
+
+// The log an ingest position belongs to: one each, by MTA and path (or journal).
+std::string source_name(const IngestRequest& r) {
+    if (r.journal || !r.journal_directory.empty())
+        return r.mta + ":journal" + (r.journal_directory.empty() ? "" : ":" + r.journal_directory);
+    return r.mta + ":" + r.path;
+}
 
 }  // namespace
 
@@ -61,6 +70,17 @@ int ingest_command(const Config& config, const IngestRequest& r, std::ostream& o
     ingest::SystemClock clock;
     try {
         if (r.output.empty()) {
+            if (config.observations.database.empty()) {
+                err << "ingest: " << config.path << " sets no [observations] database: set one to keep outbound "
+                    << "deliveries beside inbound mail, or write them with --output FILE (--output - for standard "
+                    << "output)\n";
+                return 2;
+            }
+            ingest::StoreSink sink(make_backend(config.observations.database, std::chrono::seconds(10)),
+                                   source_name(r), *config.policy, config.observations.host);
+            return ingest::run_ingest(*config.policy, o, sink, clock, err);
+        }
+        if (r.output == "-") {
             ingest::StreamSink sink(out);
             return ingest::run_ingest(*config.policy, o, sink, clock, err);
         }

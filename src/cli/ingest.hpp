@@ -1,6 +1,7 @@
 // `ingest postfix|sendmail [--follow] [--journal] [--output FILE] [PATH|-]`:
-// outbound deliveries from the MTA's own log, judged by the policy, as records
-// with a checkpoint in FILE (or as JSON lines on standard output).
+// outbound deliveries from the MTA's own log, judged by the policy, into the
+// observation store with its position (or as records with a checkpoint in
+// FILE, or as JSON lines on standard output with --output -).
 #pragma once
 #include <iosfwd>
 #include <string>
@@ -15,7 +16,7 @@ struct IngestRequest {
     bool follow = false;
     bool journal = false;
     std::string journal_directory;  // implies journal
-    std::string output;             // "" : records on standard output, no checkpoint
+    std::string output;             // "": the [observations] store; "-": standard output, no checkpoint
 };
 
 int ingest_command(const Config& config, const IngestRequest& request, std::ostream& out, std::ostream& err);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/client_cert.hpp"
+#include "core/delivery.hpp"
 #include "core/verdict.hpp"
 #include "core/words.hpp"
 
@@ -17,24 +18,9 @@ enum class Mta : std::uint8_t { Postfix, Sendmail };
 inline constexpr Word<Mta> kMtaWords[] = {{Mta::Postfix, "postfix"}, {Mta::Sendmail, "sendmail"}};
 constexpr std::span<const Word<Mta>> words(Mta) { return kMtaWords; }
 
-// Postfix's SOFTBOUNCE (soft_bounce = yes) is a deferral: the mail stays queued.
-enum class DeliveryStatus : std::uint8_t { Sent, Deferred, Bounced };
-inline constexpr Word<DeliveryStatus> kDeliveryStatusWords[] = {
-    {DeliveryStatus::Sent, "sent"}, {DeliveryStatus::Deferred, "deferred"}, {DeliveryStatus::Bounced, "bounced"}};
-constexpr std::span<const Word<DeliveryStatus>> words(DeliveryStatus) { return kDeliveryStatusWords; }
-
-// What the log says of the connection the attempt used.
-enum class Transport : std::uint8_t {
-    Tls,           // a TLS line for this connection: version, cipher, bits, certificate
-    Plaintext,     // a connection without TLS (for a deferral: TLS was not established)
-    NoConnection,  // no SMTP session: Postfix relay=none (connect failed, no address, ...)
-    Unknown,       // the log does not say: no TLS line seen from this program yet, or state lost
-};
-inline constexpr Word<Transport> kTransportWords[] = {{Transport::Tls, "tls"},
-                                                      {Transport::Plaintext, "plaintext"},
-                                                      {Transport::NoConnection, "no_connection"},
-                                                      {Transport::Unknown, "unknown"}};
-constexpr std::span<const Word<Transport>> words(Transport) { return kTransportWords; }
+// Declared in the core (core/delivery.hpp), which the store shares.
+using tlspolicy::DeliveryStatus;
+using tlspolicy::Transport;
 
 // The delivery judged by the partner table (core/outbound.hpp).
 struct OutboundJudgement {

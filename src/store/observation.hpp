@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/delivery.hpp"
 #include "core/tls_version.hpp"
 #include "core/verdict.hpp"
 
@@ -34,6 +35,19 @@ struct Observation {
     // The refusal (tempfail or reject) that monitor mode turned into accept;
     // Accept otherwise, also for a refusal, whose `action` already says it.
     Decision would = Decision::Accept;
+
+    // An outbound delivery attempt (direction Outbound, read by `ingest` from
+    // the MTA's log): one row per recipient per attempt. `recipient` is the
+    // recipient, `cert` the *server* certificate's status, `rules`/`result`
+    // the partner table's judgement, `action` the outcome as a decision (sent:
+    // accept, deferred: tempfail, bounced: reject). Inbound rows keep these
+    // defaults and store them as "" and 0.
+    Transport transport = Transport::Unknown;
+    DeliveryStatus delivery = DeliveryStatus::Sent;
+    bool tls_reason = false;        // deferred or bounced because of TLS, as the MTA worded it
+    std::string relay_host;         // "mx.acme.example"; "" when there was no connection
+    std::string relay_address;      // "192.0.2.25"; "" when not logged
+    std::string cert_verification;  // the server certificate as the MTA logged it: verified, trusted, untrusted, anonymous, ok, ...
 };
 
 }  // namespace tlspolicy

@@ -38,6 +38,12 @@ Result parse_result(std::string_view text);
 Decision parse_decision(std::string_view text);
 Direction parse_direction(std::string_view text);
 
+// An outbound fact's word; "" in an inbound row, which has no such fact.
+template <class E>
+std::string_view outbound_word(const Observation& o, E value) {
+    return o.direction == Direction::Outbound ? word(value) : std::string_view();
+}
+
 // A value as a backend binds or fetches it: an integer or a text (a view:
 // valid until the next value is made or the next row fetched), or NULL.
 struct Cell {
@@ -168,6 +174,29 @@ inline constexpr Column kColumns[] = {
     {"direction", ColumnType::Text, "'inbound'", {columns::A, columns::A, columns::A},
      [](const Observation& o, std::string&) { return columns::text(word(o.direction)); },
      [](Observation& o, const Cell& c) { o.direction = parse_direction(c.text); }},
+    // Outbound deliveries (`ingest`): "" and 0 in inbound rows, and in every
+    // row written before outbound rows were kept, which were all inbound.
+    {"transport", ColumnType::Text, "''", {columns::A, columns::N, columns::N},
+     [](const Observation& o, std::string&) { return columns::text(outbound_word(o, o.transport)); },
+     [](Observation& o, const Cell& c) { o.transport = from_word<Transport>(c.text).value_or(Transport::Unknown); }},
+    {"delivery", ColumnType::Text, "''", {columns::A, columns::N, columns::N},
+     [](const Observation& o, std::string&) { return columns::text(outbound_word(o, o.delivery)); },
+     [](Observation& o, const Cell& c) { o.delivery = from_word<DeliveryStatus>(c.text).value_or(DeliveryStatus::Sent); }},
+    {"tls_reason", ColumnType::Integer, "0", {columns::A, columns::N, columns::N},
+     [](const Observation& o, std::string&) { return columns::integer(o.tls_reason ? 1 : 0); },
+     [](Observation& o, const Cell& c) { o.tls_reason = c.integer != 0; }},
+    {"recipient_domain", ColumnType::Text, "''", {columns::N, columns::N, columns::N},  // written for SQL readers; read from recipient
+     [](const Observation& o, std::string&) { return columns::text(address_domain(o.recipient)); },
+     [](Observation&, const Cell&) {}},
+    {"relay_host", ColumnType::Text, "''", {columns::N, columns::N, columns::N},
+     [](const Observation& o, std::string&) { return columns::text(o.relay_host); },
+     [](Observation& o, const Cell& c) { o.relay_host = c.text; }},
+    {"relay_address", ColumnType::Text, "''", {columns::N, columns::N, columns::N},
+     [](const Observation& o, std::string&) { return columns::text(o.relay_address); },
+     [](Observation& o, const Cell& c) { o.relay_address = c.text; }},
+    {"cert_verification", ColumnType::Text, "''", {columns::N, columns::N, columns::N},
+     [](const Observation& o, std::string&) { return columns::text(o.cert_verification); },
+     [](Observation& o, const Cell& c) { o.cert_verification = c.text; }},
 };
 inline constexpr std::size_t kColumnCount = std::size(kColumns);
 

@@ -293,6 +293,8 @@ def policy_path():
 
 def ingest(mta, *args, stdin=None):
     """Runs ingest with the module's policy; (records, stderr, exit status)."""
+    if "--output" not in args:
+        args = ("--output", "-") + tuple(args)  # records on standard output, not into a store
     r = run("-c", policy_path(), "ingest", mta, *args, stdin=stdin)
     records = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
     return records, r.stderr, r.returncode

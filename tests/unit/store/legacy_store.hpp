@@ -50,9 +50,10 @@ inline constexpr const char* kPostgresSchemaOne = R"(
 // direction, which came after. A row whose rule_kinds_known is false gets a
 // NULL rule_refs, as SQLite schemas 1-2 wrote it (SQLite only).
 inline std::string legacy_inserts(std::span<const Observation> rows, std::size_t per_statement = 500) {
+    // The legacy schemas end before direction: it and every column after it came later.
+    const std::size_t newer = store::column_index("direction");
     std::string columns;
-    for (const store::Column& c : store::kColumns)
-        if (c.name != "direction") columns += (columns.empty() ? "" : ", ") + std::string(c.name);
+    for (std::size_t i = 0; i < newer; ++i) columns += (columns.empty() ? "" : ", ") + std::string(store::kColumns[i].name);
     std::string sql;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         sql += i % per_statement == 0 ? (i ? ";\nINSERT INTO observations (" : "INSERT INTO observations (") + columns +
@@ -61,7 +62,7 @@ inline std::string legacy_inserts(std::span<const Observation> rows, std::size_t
         bool first = true;
         store::put_row(rows[i], [&](std::size_t col, const store::Cell& c) {
             const store::Column& column = store::kColumns[col];
-            if (column.name == "direction") return;
+            if (col >= newer) return;
             sql += first ? "" : ", ";
             first = false;
             if (column.name == "rule_refs" && !rows[i].rule_kinds_known) sql += "NULL";

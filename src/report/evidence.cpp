@@ -1,4 +1,5 @@
-// The counting half of `report --evidence`. A row at end of message (stage
+// The counting half of `report --evidence`. Outbound rows (`ingest`) count
+// apart, beside the inbound ones (count_outbound). A row at end of message (stage
 // other than Rcpt, action accept) is a message for every partner and
 // recipient rule it lists; a refused sender-side row is a refusal at MAIL
 // FROM; a Rcpt row is a recipient refusal, or with `would` set in monitor
@@ -67,6 +68,10 @@ RuleEvidence& EvidenceTally::rule(const RuleRef& r) {
         e.total.name = "total";
         e.total.from = since_;
         e.total.until = until_;
+        e.outbound_months = months_;
+        for (Month& m : e.outbound_months) m.direction = Direction::Outbound;
+        e.outbound_total = e.total;
+        e.outbound_total.direction = Direction::Outbound;
         rules_.push_back(std::move(e));
     }
     return rules_[it->second];
@@ -84,6 +89,7 @@ void EvidenceTally::count(RuleEvidence& e, const Observation& o, const Weight& n
         if (message) {
             m->messages += n.count;
             (o.version == TlsVersion::None ? m->plaintext : report::weak(o.version) ? m->older : m->modern) += n.count;
+            m->verified += o.version != TlsVersion::None && o.cert.status == CertStatus::Verified ? n.count : 0;
             m->hosts[o.host] += n.count;
         }
         m->refused += refused ? n.count : 0;
@@ -92,9 +98,42 @@ void EvidenceTally::count(RuleEvidence& e, const Observation& o, const Weight& n
     }
 }
 
+// An outbound delivery attempt: a sent one is a message, by how it went (or
+// unknown when the log gave no TLS facts); a deferral or bounce for TLS is
+// counted as such. Every attempt over a connection the log describes (TLS or
+// plaintext) is a session for the weakest.
+void EvidenceTally::count_outbound(RuleEvidence& e, const Observation& o, const Weight& n) {
+    auto month = std::upper_bound(e.outbound_months.begin(), e.outbound_months.end(), o.time,
+                                  [](std::int64_t t, const Month& m) { return t < m.from; });
+    if (month == e.outbound_months.begin()) return;
+    e.has_outbound = true;
+    const bool facts = o.transport == Transport::Tls || o.transport == Transport::Plaintext;
+    const bool sent = o.delivery == DeliveryStatus::Sent;
+    const CipherInfo& info = ciphers_.info(o.cipher);
+    Weakest w{{o.version, o.version == TlsVersion::None ? 0 : o.cipher_bits, info.aead, o.cipher},
+              n.first, o.host, !sent, false};
+    for (Month* m : {&*std::prev(month), &e.outbound_total}) {
+        if (sent) {
+            m->messages += n.count;
+            if (!facts) m->unknown += n.count;
+            else (o.version == TlsVersion::None ? m->plaintext : report::weak(o.version) ? m->older : m->modern) += n.count;
+            m->verified += facts && o.version != TlsVersion::None && o.cert.status == CertStatus::Verified ? n.count : 0;
+            m->hosts[o.host] += n.count;
+        }
+        m->deferred_tls += o.tls_reason && o.delivery == DeliveryStatus::Deferred ? n.count : 0;
+        m->bounced_tls += o.tls_reason && o.delivery == DeliveryStatus::Bounced ? n.count : 0;
+        if (facts) note_weakest(*m, w);
+    }
+}
+
 void EvidenceTally::add(const Observation& o) { add(o, Weight{1, o.time, o.time}); }
 
 void EvidenceTally::add(const Observation& o, const Weight& n) {
+    if (o.direction == Direction::Outbound) {
+        for (const RuleRef& r : o.rules)
+            if (r.kind != RuleKind::Defaults) count_outbound(rule(r), o, n);
+        return;
+    }
     const bool rcpt = o.stage == Stage::Rcpt;
     const bool refused = o.action != Decision::Accept;
     const bool would = !refused && o.would != Decision::Accept;
@@ -118,10 +157,14 @@ Evidence EvidenceTally::finish(std::vector<PolicyVersion> versions) {
     ev.until = until_;
     ev.versions = report::version_spans(std::move(versions), since_, until_);
     for (RuleEvidence& e : rules_) {
-        for (Month& m : e.months)
-            for (std::size_t i = 0; i < ev.versions.size(); ++i)
-                if (ev.versions[i].from <= m.until && ev.versions[i].until >= m.from) m.versions.push_back(i);
-        for (std::size_t i = 0; i < ev.versions.size(); ++i) e.total.versions.push_back(i);
+        for (std::vector<Month>* months : {&e.months, &e.outbound_months})
+            for (Month& m : *months)
+                for (std::size_t i = 0; i < ev.versions.size(); ++i)
+                    if (ev.versions[i].from <= m.until && ev.versions[i].until >= m.from) m.versions.push_back(i);
+        for (std::size_t i = 0; i < ev.versions.size(); ++i) {
+            e.total.versions.push_back(i);
+            e.outbound_total.versions.push_back(i);
+        }
     }
     ev.rules = std::move(rules_);
     // Rules the current policy no longer has, by kind and name after those it has.

@@ -181,7 +181,7 @@ void Gatherer::add(const Observation& o) {
 }
 
 void Gatherer::add_rules(const Observation& o, const Weight& w) {
-    if (o.stage == Stage::Rcpt) return;  // the sender side is every other stage (MAIL FROM, end of message)
+    if (o.stage == Stage::Rcpt || o.direction == Direction::Outbound) return;  // the sender side is every other stage (MAIL FROM, end of message)
     const Strength s = strength(o);
     for (const std::string& r : sender_rules(o, policy_)) {
         rules_[r].name = r;
@@ -193,14 +193,14 @@ void Gatherer::add_rules(const Observation& o, const Weight& w) {
 }
 
 void Gatherer::add_domain(const Observation& o, const Weight& w) {
-    if (o.stage == Stage::Rcpt) return;
+    if (o.stage == Stage::Rcpt || o.direction == Direction::Outbound) return;
     const std::string domain(domain_name(o.sender));
     domains_[domain].name = domain;
     domains_[domain].add(o, w, strength(o), nullptr);  // no chart per domain: there may be thousands
 }
 
 void Gatherer::add_sender(const Observation& o, const Weight& w) {
-    if (strict_ && o.stage != Stage::Rcpt) rejudge(*strict_, o, w, ciphers_, offenders_);
+    if (strict_ && o.stage != Stage::Rcpt && o.direction == Direction::Inbound) rejudge(*strict_, o, w, ciphers_, offenders_);
 }
 
 Strength Gatherer::strength(const Observation& o) {

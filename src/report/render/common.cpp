@@ -162,7 +162,7 @@ void html_table(const std::vector<std::string>& head, const std::vector<Row>& ro
 // ---- report --evidence ----
 namespace {
 
-constexpr std::array<const char*, 6> kEvidenceNotes{
+constexpr std::array<const char*, 9> kEvidenceNotes{
     "a message is one accepted message; it counts under every partner rule that applied to its sender and "
     "every recipient rule that applied to one of its recipients",
     "TLS 1.2+, older TLS and plaintext are shares of those messages (older TLS includes SSL 3.0 and "
@@ -172,6 +172,12 @@ constexpr std::array<const char*, 6> kEvidenceNotes{
     "would be refused: accepted in monitor mode, refused had the policy been enforced",
     "weakest session seen, of every session counted (refused ones included), weakest first: plaintext < older "
     "TLS version < fewer bits < not AEAD",
+    "outbound rows (shown for rules with outbound deliveries in the window) count our deliveries to the "
+    "partner's domains, one per recipient, as `ingest` read them from the MTA's log: messages are deliveries "
+    "sent; no TLS facts: sent, but the log said nothing of TLS (smtp_tls_loglevel 0)",
+    "verified cert: messages over TLS with a verified certificate (inbound the client's, outbound the server's)",
+    "deferred or bounced for TLS: outbound attempts the MTA held back or returned because TLS failed or was "
+    "missing; a deferral counts once per attempt",
     "months are calendar months in UTC; the first and the last are cut to the window"};
 
 }  // namespace
@@ -189,8 +195,9 @@ std::string rule_heading(const report::RuleEvidence& e) {
 }
 
 std::vector<std::string> month_header() {
-    return {"month", "messages", "TLS 1.2+", "older TLS", "plaintext", "refused", "would be refused",
-            "weakest session seen", "hosts", "policy versions"};
+    return {"month", "direction", "messages", "TLS 1.2+", "older TLS", "plaintext", "no TLS facts", "verified cert",
+            "refused", "would be refused", "deferred for TLS", "bounced for TLS", "weakest session seen", "hosts",
+            "policy versions"};
 }
 
 std::string month_percent(std::int64_t n, const report::Month& m) { return m.messages ? percent(n, m.messages) : "-"; }
@@ -199,7 +206,8 @@ std::string weakest_text(const report::Month& m) {
     if (!m.weakest) return "-";
     const report::Weakest& w = *m.weakest;
     return report::describe(w.strength) + " at " + iso_time(w.time) + (w.host.empty() ? "" : " on " + w.host) +
-           (w.refused ? " (refused)" : w.would ? " (would be refused)" : "");
+           (w.refused ? (m.direction == Direction::Outbound ? " (not sent)" : " (refused)")
+                      : w.would ? " (would be refused)" : "");
 }
 
 std::string hosts_text(const report::Month& m) {
@@ -211,8 +219,12 @@ std::string hosts_text(const report::Month& m) {
 
 std::vector<const report::Month*> evidence_months(const report::RuleEvidence& e) {
     std::vector<const report::Month*> out;
-    for (const report::Month& m : e.months) out.push_back(&m);
+    for (std::size_t i = 0; i < e.months.size(); ++i) {
+        out.push_back(&e.months[i]);
+        if (e.has_outbound) out.push_back(&e.outbound_months[i]);
+    }
     out.push_back(&e.total);
+    if (e.has_outbound) out.push_back(&e.outbound_total);
     return out;
 }
 

@@ -35,11 +35,13 @@ void write_csv(const Report& r, std::ostream& out) {
         }
 }
 
-// One line per rule and month, and one per rule for the whole window (month
-// "total"); policy_versions: "SHA256/MODE" of each version in force, space-separated.
+// One line per rule, month and direction (outbound lines for rules with
+// outbound deliveries in the window), and per rule for the whole window
+// (month "total"); policy_versions: "SHA256/MODE" of each version in force, space-separated.
 void write_csv_evidence(const Evidence& ev, std::ostream& out) {
-    csv_row({"kind", "rule", "in_policy", "month", "from", "until", "messages", "tls12_or_newer", "older_tls",
-             "plaintext", "tls12_share", "plaintext_share", "refused", "would_refuse", "weakest_version",
+    csv_row({"kind", "rule", "in_policy", "month", "direction", "from", "until", "messages", "tls12_or_newer",
+             "older_tls", "plaintext", "no_tls_facts", "verified_cert", "tls12_share", "plaintext_share",
+             "verified_share", "refused", "would_refuse", "deferred_tls", "bounced_tls", "weakest_version",
              "weakest_cipher", "weakest_bits", "weakest_aead", "weakest_time", "weakest_host", "weakest_outcome",
              "hosts", "policy_versions"},
             out);
@@ -53,13 +55,18 @@ void write_csv_evidence(const Evidence& ev, std::ostream& out) {
                 hosts += (hosts.empty() ? "" : " ") + (host.empty() ? "(not recorded)" : host) + "=" + std::to_string(n);
             const report::Weakest* w = m->weakest ? &*m->weakest : nullptr;
             csv_row({std::string(word(e.kind)), e.name, e.in_policy ? "yes" : "no", m->name,
-                     iso_time(m->from), iso_time(m->until), std::to_string(m->messages), std::to_string(m->modern),
-                     std::to_string(m->older), std::to_string(m->plaintext), m->messages ? share(m->modern, m->messages) : "",
-                     m->messages ? share(m->plaintext, m->messages) : "", std::to_string(m->refused), std::to_string(m->would_refuse),
+                     std::string(word(m->direction)), iso_time(m->from), iso_time(m->until),
+                     std::to_string(m->messages), std::to_string(m->modern), std::to_string(m->older),
+                     std::to_string(m->plaintext), std::to_string(m->unknown), std::to_string(m->verified),
+                     m->messages ? share(m->modern, m->messages) : "", m->messages ? share(m->plaintext, m->messages) : "",
+                     m->messages ? share(m->verified, m->messages) : "", std::to_string(m->refused),
+                     std::to_string(m->would_refuse), std::to_string(m->deferred_tls), std::to_string(m->bounced_tls),
                      w ? std::string(header_name(w->strength.version)) : "", w ? w->strength.cipher : "",
                      w ? std::to_string(w->strength.bits) : "", w ? (w->strength.aead ? "yes" : "no") : "",
                      w ? iso_time(w->time) : "", w ? w->host : "",
-                     w ? (w->refused ? "refused" : w->would ? "would_refuse" : "accepted") : "", hosts, policy},
+                     w ? (w->refused ? (m->direction == Direction::Outbound ? "not_sent" : "refused")
+                               : w->would ? "would_refuse" : m->direction == Direction::Outbound ? "sent" : "accepted")
+                       : "", hosts, policy},
                     out);
         }
 }

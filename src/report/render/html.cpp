@@ -169,25 +169,33 @@ std::string anchor(const RuleEvidence& e) {
     return a;
 }
 
-// 100%-stacked bars per month, with a mark for refusals above each bar.
-void chart(const RuleEvidence& e, std::ostream& out) {
+// 100%-stacked bars per month, with a mark for refusals above each bar
+// (outbound: for deliveries deferred or bounced for TLS).
+void chart(const RuleEvidence& e, const std::vector<Month>& months, std::ostream& out) {
     const double width = 720, height = 200, left = 44, right = 10, top = 28, bottom = 28;
     const double plot_w = width - left - right, plot_h = height - top - bottom;
-    const double slot = plot_w / static_cast<double>(e.months.size());
-    out << "<svg class=\"chart\" viewBox=\"0 0 " << width << " " << height << "\" role=\"img\" aria-label=\""
-        << html("Transport of " + e.name + " mail per month") << "\">\n";
+    const double slot = plot_w / static_cast<double>(months.size());
+    const bool outbound = &months == &e.outbound_months;
+    out << "<svg class=\"chart\" data-direction=\"" << (outbound ? "outbound" : "inbound") << "\" viewBox=\"0 0 "
+        << width << " " << height << "\" role=\"img\" aria-label=\""
+        << html(outbound ? "Transport of mail to " + e.name + " per month" : "Transport of " + e.name + " mail per month")
+        << "\">\n";
     out << "<rect class=\"plot-area\" x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot_w << "\" height=\""
         << plot_h << "\" fill=\"#f7f7f7\"/>\n";
     for (auto [share, label] : {std::pair(0.0, "0%"), std::pair(0.5, "50%"), std::pair(1.0, "100%")})
         out << "<text x=\"" << left - 6 << "\" y=\"" << fixed(top + plot_h * (1 - share) + 4, 1)
             << "\" text-anchor=\"end\">" << label << "</text>\n";
-    for (std::size_t i = 0; i < e.months.size(); ++i) {
-        const Month& m = e.months[i];
+    for (std::size_t i = 0; i < months.size(); ++i) {
+        const Month& m = months[i];
         const double x = left + static_cast<double>(i) * slot, cx = x + slot / 2;
         out << "<g class=\"month\" data-month=\"" << m.name << "\" data-messages=\"" << m.messages << "\">";
-        out << "<title>" << html(m.name) << ": " << m.messages << " messages, " << percent(m.modern, m.messages)
-            << " TLS 1.2+, " << percent(m.older, m.messages) << " older TLS, " << percent(m.plaintext, m.messages)
-            << " plaintext; " << m.refused << " refused, " << m.would_refuse << " would be refused</title>\n";
+        out << "<title>" << html(m.name) << ": " << m.messages << (outbound ? " deliveries sent, " : " messages, ")
+            << percent(m.modern, m.messages) << " TLS 1.2+, " << percent(m.older, m.messages) << " older TLS, "
+            << percent(m.plaintext, m.messages) << " plaintext; ";
+        if (outbound)
+            out << m.deferred_tls << " deferred and " << m.bounced_tls << " bounced for TLS</title>\n";
+        else
+            out << m.refused << " refused, " << m.would_refuse << " would be refused</title>\n";
         double y = top + plot_h;
         const std::int64_t counts[] = {m.modern, m.older, m.plaintext};
         for (std::size_t p = 0; p < kParts.size(); ++p) {
@@ -201,13 +209,15 @@ void chart(const RuleEvidence& e, std::ostream& out) {
         }
         if (!m.messages)
             out << "<text x=\"" << fixed(cx, 1) << "\" y=\"" << top + plot_h / 2 << "\" text-anchor=\"middle\">no mail</text>";
-        if (m.refused || m.would_refuse) {
-            const bool refused = m.refused > 0;
-            out << "<g class=\"refusals\" data-refused=\"" << m.refused << "\" data-would=\"" << m.would_refuse
+        // Outbound, a deferral or bounce for TLS is the MTA's refusal to send.
+        const std::int64_t refused = outbound ? m.deferred_tls + m.bounced_tls : m.refused;
+        const std::int64_t would = outbound ? 0 : m.would_refuse;
+        if (refused || would) {
+            out << "<g class=\"refusals\" data-refused=\"" << refused << "\" data-would=\"" << would
                 << "\"><circle cx=\"" << fixed(cx - 14, 1) << "\" cy=\"" << top - 12 << "\" r=\"5\" fill=\""
                 << (refused ? kRefusedColour : kWouldColour) << "\"/><text x=\"" << fixed(cx - 6, 1) << "\" y=\""
-                << top - 8 << "\">" << (refused ? m.refused : m.would_refuse) << (refused && m.would_refuse ? "+" : "")
-                << (refused && m.would_refuse ? std::to_string(m.would_refuse) : "") << "</text></g>";
+                << top - 8 << "\">" << (refused ? refused : would) << (refused && would ? "+" : "")
+                << (refused && would ? std::to_string(would) : "") << "</text></g>";
         }
         out << "<text x=\"" << fixed(cx, 1) << "\" y=\"" << height - 10 << "\" text-anchor=\"middle\">" << m.name
             << "</text></g>\n";
@@ -220,13 +230,19 @@ Row month_cells(const Month& m, const std::vector<report::VersionSpan>& versions
     for (std::size_t i : m.versions)
         policy += (policy.empty() ? "" : " ") + versions[i].sha256.substr(0, 12) + "/" +
                   std::string(word(versions[i].mode));
+    const bool out = m.direction == Direction::Outbound;
     return {{m.name},
+            {std::string(word(m.direction))},
             {std::to_string(m.messages), Kind::Number},
             {month_percent(m.modern, m), Kind::Number},
             {month_percent(m.older, m), Kind::Number, m.older > 0},
             {month_percent(m.plaintext, m), Kind::Number, m.plaintext > 0},
-            {std::to_string(m.refused), Kind::Number},
-            {std::to_string(m.would_refuse), Kind::Number},
+            {out ? month_percent(m.unknown, m) : "-", Kind::Number},
+            {month_percent(m.verified, m), Kind::Number},
+            {out ? "-" : std::to_string(m.refused), Kind::Number},
+            {out ? "-" : std::to_string(m.would_refuse), Kind::Number},
+            {out ? std::to_string(m.deferred_tls) : "-", Kind::Number, m.deferred_tls > 0},
+            {out ? std::to_string(m.bounced_tls) : "-", Kind::Number, m.bounced_tls > 0},
             {weakest_text(m), Kind::Text, m.weakest && report::weak(m.weakest->strength.version)},
             {hosts_text(m)},
             {policy.empty() ? "-" : policy}};
@@ -256,11 +272,16 @@ void write_html_evidence(const Evidence& ev, std::ostream& out) {
     for (const RuleEvidence& e : ev.rules) {
         out << "<section class=\"rule\" id=\"" << anchor(e) << "\" data-rule=\"" << html(e.name) << "\" data-kind=\""
             << word(e.kind) << "\">\n<h2>" << html(rule_heading(e)) << "</h2>\n<figure>\n";
-        chart(e, out);
+        chart(e, e.months, out);
         out << "</figure>\n";
+        if (e.has_outbound) {
+            out << "<figure class=\"outbound\">\n";
+            chart(e, e.outbound_months, out);
+            out << "<figcaption>Outbound: our deliveries to " << html(e.name) << ", as the MTA logged them</figcaption>\n"
+                << "</figure>\n";
+        }
         std::vector<Row> rows;
-        for (const Month& m : e.months) rows.push_back(month_cells(m, ev.versions));
-        rows.push_back(month_cells(e.total, ev.versions));
+        for (const Month* m : evidence_months(e)) rows.push_back(month_cells(*m, ev.versions));
         html_table(month_header(), rows, out);
         out << "</section>\n";
     }

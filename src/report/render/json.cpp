@@ -76,14 +76,18 @@ void write_json(const Report& r, std::ostream& out) {
 namespace {
 
 std::string json_month(const report::Month& m) {
-    std::string s = "{\"month\": " + json_string(m.name) + ", \"from\": " + json_string(iso_time(m.from)) +
+    std::string s = "{\"month\": " + json_string(m.name) + ", \"direction\": " + json_string(word(m.direction)) + ", \"from\": " + json_string(iso_time(m.from)) +
                     ", \"until\": " + json_string(iso_time(m.until)) + ", \"messages\": " + std::to_string(m.messages) +
                     ", \"tls12_or_newer\": " + std::to_string(m.modern) + ", \"older_tls\": " + std::to_string(m.older) +
                     ", \"plaintext\": " + std::to_string(m.plaintext) + ", \"tls12_share\": " +
                     (m.messages ? share(m.modern, m.messages) : "null") + ", \"plaintext_share\": " +
                     (m.messages ? share(m.plaintext, m.messages) : "null") +
+                    ", \"no_tls_facts\": " + std::to_string(m.unknown) + ", \"verified_cert\": " +
+                    std::to_string(m.verified) + ", \"verified_share\": " +
+                    (m.messages ? share(m.verified, m.messages) : "null") +
                     ", \"refused\": " + std::to_string(m.refused) + ", \"would_refuse\": " +
-                    std::to_string(m.would_refuse) + ", \"weakest\": ";
+                    std::to_string(m.would_refuse) + ", \"deferred_tls\": " + std::to_string(m.deferred_tls) +
+                    ", \"bounced_tls\": " + std::to_string(m.bounced_tls) + ", \"weakest\": ";
     if (m.weakest) {
         const report::Weakest& w = *m.weakest;
         s += "{\"version\": " + json_string(header_name(w.strength.version)) + ", \"cipher\": " +
@@ -106,7 +110,12 @@ std::string json_rule(const report::RuleEvidence& e) {
     std::string s = "{\"kind\": " + json_string(word(e.kind)) + ", \"name\": " +
                     json_string(e.name) + ", \"in_policy\": " + (e.in_policy ? "true" : "false") + ", \"months\": [";
     for (std::size_t i = 0; i < e.months.size(); ++i) s += (i ? ",\n      " : "\n      ") + json_month(e.months[i]);
-    return s + "\n    ],\n    \"total\": " + json_month(e.total) + "}";
+    s += "\n    ],\n    \"total\": " + json_month(e.total) + ",\n    \"outbound\": ";
+    if (!e.has_outbound) return s + "null}";  // no outbound delivery counted for this rule
+    s += "{\"months\": [";
+    for (std::size_t i = 0; i < e.outbound_months.size(); ++i)
+        s += (i ? ",\n      " : "\n      ") + json_month(e.outbound_months[i]);
+    return s + "\n    ],\n    \"total\": " + json_month(e.outbound_total) + "}}";
 }
 
 }  // namespace

@@ -38,13 +38,19 @@ namespace {
 Row evidence_cells(const report::Month& m, const std::vector<report::VersionSpan>& versions) {
     std::string policy;
     for (std::size_t i : m.versions) policy += (policy.empty() ? "" : " ") + versions[i].sha256.substr(0, 12);
+    const bool out = m.direction == Direction::Outbound;
     return {{m.name},
+            {std::string(word(m.direction))},
             {std::to_string(m.messages), Kind::Number},
             {month_percent(m.modern, m), Kind::Number},
             {month_percent(m.older, m), Kind::Number},
             {month_percent(m.plaintext, m), Kind::Number},
-            {std::to_string(m.refused), Kind::Number},
-            {std::to_string(m.would_refuse), Kind::Number},
+            {out ? month_percent(m.unknown, m) : "-", Kind::Number},
+            {month_percent(m.verified, m), Kind::Number},
+            {out ? "-" : std::to_string(m.refused), Kind::Number},
+            {out ? "-" : std::to_string(m.would_refuse), Kind::Number},
+            {out ? std::to_string(m.deferred_tls) : "-", Kind::Number},
+            {out ? std::to_string(m.bounced_tls) : "-", Kind::Number},
             {weakest_text(m)},
             {hosts_text(m)},
             {policy.empty() ? "-" : policy}};
@@ -63,8 +69,7 @@ void write_text_evidence(const Evidence& ev, std::ostream& out) {
     for (const report::RuleEvidence& e : ev.rules) {
         out << "\n" << rule_heading(e) << "\n";
         std::vector<Row> rows;
-        for (const report::Month& m : e.months) rows.push_back(evidence_cells(m, ev.versions));
-        rows.push_back(evidence_cells(e.total, ev.versions));
+        for (const report::Month* m : evidence_months(e)) rows.push_back(evidence_cells(*m, ev.versions));
         text_table(month_header(), rows, out);
     }
 }

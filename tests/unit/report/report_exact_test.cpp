@@ -4,7 +4,8 @@
 // stricter policy (client, hostname, sender and certificate selectors)
 // print the same from the summaries as from a full scan of the raw rows
 // (--raw), on SQLite and on PostgreSQL, each after a migration from the
-// previous schema: half the rows were written by it, half since.
+// previous schema: half the rows were written by it, half since, with
+// outbound deliveries among them.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -185,6 +186,44 @@ std::vector<Observation> generate(std::int64_t now, int n, bool names_only_rows)
     return out;
 }
 
+// Outbound deliveries as `ingest` stores them: every transport and outcome,
+// deferrals and bounces for TLS, verified and unverified servers, to acme's
+// domains, to the defaults, on two hosts, over 200 days.
+std::vector<Observation> generate_outbound(std::int64_t now, int n) {
+    constexpr auto P = RuleKind::Partner, D = RuleKind::Defaults;
+    const Transport transports[] = {Transport::Tls, Transport::Tls, Transport::Plaintext, Transport::NoConnection,
+                                    Transport::Unknown};
+    const DeliveryStatus statuses[] = {DeliveryStatus::Sent, DeliveryStatus::Sent, DeliveryStatus::Deferred,
+                                       DeliveryStatus::Bounced};
+    Lcg r;
+    std::vector<Observation> out;
+    for (int i = 0; i < n; ++i) {
+        Observation o;
+        o.direction = Direction::Outbound;
+        o.stage = Stage::Message;
+        o.time = now - static_cast<std::int64_t>(r.next(200 * 86400));
+        o.transport = transports[r.next(std::size(transports))];
+        o.delivery = statuses[r.next(std::size(statuses))];
+        o.tls_reason = o.delivery != DeliveryStatus::Sent && r.next(2) == 0;
+        o.recipient = r.next(3) ? "rcpt@acme.example" : "rcpt@elsewhere.example";
+        o.rules = o.recipient == "rcpt@acme.example" ? std::vector<RuleRef>{{"acme", P}} : std::vector<RuleRef>{{"default", D}};
+        o.host = r.next(2) ? "mx1" : "mx2";
+        o.relay_host = "mx.acme.example";
+        o.relay_address = "192.0.2.25";
+        if (o.transport == Transport::Tls) {
+            o.version = r.next(3) == 0 ? TlsVersion::TLSv1_0 : TlsVersion::TLSv1_3;
+            o.cipher = o.version == TlsVersion::TLSv1_3 ? "TLS_AES_256_GCM_SHA384" : "ECDHE-RSA-AES256-SHA";
+            o.cipher_bits = o.alg_bits = 256;
+            o.cert.status = r.next(2) ? CertStatus::Verified : CertStatus::Unverified;
+            o.cert_verification = o.cert.status == CertStatus::Verified ? "verified" : "untrusted";
+        }
+        o.result = o.transport == Transport::Plaintext ? Result::Fail : Result::Pass;
+        o.action = o.delivery == DeliveryStatus::Sent ? Decision::Accept : Decision::Tempfail;
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
 std::string write_file(const test::StoreDir& dir, const char* name, const char* text) {
     const std::string path = dir.file(name);
     std::ofstream(path) << text;
@@ -247,6 +286,7 @@ TEST(ReportExact, SummariesMatchEveryRowOnSqliteAfterMigration) {
             store.enqueue(std::move(o));
             if (i % 200 == 0) store.flush();  // batches of all sizes
         }
+        for (Observation& o : generate_outbound(now, 500)) store.enqueue(std::move(o));
     }
     expect_summaries_exact(path, now, dir);
 }
@@ -267,6 +307,7 @@ TEST(PostgresReportExact, SummariesMatchEveryRowAfterMigration) {
             store.enqueue(Observation(rows[i]));
             if (i % 200 == 0) store.flush();
         }
+        for (Observation& o : generate_outbound(now, 500)) store.enqueue(std::move(o));
     }
     expect_summaries_exact(url, now, dir);
 }

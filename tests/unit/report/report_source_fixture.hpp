@@ -43,6 +43,24 @@ inline Observation row(std::int64_t time, const char* host, std::vector<RuleRef>
     return o;
 }
 
+inline Observation outbound(std::int64_t time, const char* host, std::vector<RuleRef> rules, TlsVersion v,
+                            CertStatus cert, DeliveryStatus status = DeliveryStatus::Sent) {
+    Observation o = row(time, host, std::move(rules), v, status == DeliveryStatus::Sent ? Decision::Accept
+                                                                                         : Decision::Tempfail,
+                        Decision::Accept, Stage::Message);
+    o.direction = Direction::Outbound;
+    o.client = o.sender = "";
+    o.recipient = "bob@acme.example";
+    o.transport = v == TlsVersion::None ? Transport::Plaintext : Transport::Tls;
+    o.delivery = status;
+    o.tls_reason = status != DeliveryStatus::Sent;
+    o.relay_host = "mx.acme.example";
+    o.relay_address = "192.0.2.25";
+    o.cert.status = cert;
+    o.cert_verification = cert == CertStatus::Verified ? "verified" : cert == CertStatus::Unverified ? "untrusted" : "";
+    return o;
+}
+
 class FakeSource final : public ObservationSource {
 public:
     FakeSource() {
@@ -58,6 +76,14 @@ public:
             row(kMay1, "mx2", {{"acme", P}}, TlsVersion::None, J),
         };
         rows[1].rule_kinds_known = false;
+        // Outbound deliveries to acme (`ingest`): sent over TLS 1.3 to a verified server, deferred for
+        // TLS (no STARTTLS offered), sent over TLS 1.0 to an unverified one; and one to the defaults.
+        rows.push_back(outbound(kApr2 + 60, "mx1", {{"acme", P}}, TlsVersion::TLSv1_3, CertStatus::Verified));
+        rows.push_back(outbound(kApr20 + 120, "mx1", {{"acme", P}}, TlsVersion::None, CertStatus::None,
+                                DeliveryStatus::Deferred));
+        rows.push_back(outbound(kMay1 + 60, "mx2", {{"acme", P}}, TlsVersion::TLSv1_0, CertStatus::Unverified));
+        rows.push_back(outbound(kMay1 + 120, "mx2", {{"default", RuleKind::Defaults}}, TlsVersion::TLSv1_3,
+                                CertStatus::Verified));
         versions = {{kDec1, "mx1", std::string(64, 'a'), Mode::Monitor},
                     {kJan20, "mx2", std::string(64, 'a'), Mode::Monitor},
                     {kMar1, "mx1", std::string(64, 'b'), Mode::Enforce},

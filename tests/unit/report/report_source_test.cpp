@@ -115,7 +115,11 @@ TEST(ReportSource, EvidenceHtmlIsOneSelfContainedPageWithAChartPerRule) {
         EXPECT_EQ(html.find(banned), std::string::npos) << "found " << banned;
     std::size_t charts = 0;
     for (std::size_t p = 0; (p = html.find("<svg class=\"chart\"", p)) != std::string::npos; ++p) ++charts;
-    EXPECT_EQ(charts, 4u) << "acme, globex, initech and the recipient rule hr";
+    EXPECT_EQ(charts, 5u) << "acme, globex, initech and the recipient rule hr inbound; acme outbound too";
+    std::size_t outbound = 0;
+    for (std::size_t p = 0; (p = html.find("<svg class=\"chart\" data-direction=\"outbound\"", p)) != std::string::npos; ++p)
+        ++outbound;
+    EXPECT_EQ(outbound, 1u) << "acme only: the one rule with outbound deliveries";
 }
 
 TEST(ReportSource, EvidenceRefusesAgainst) {

@@ -3,7 +3,9 @@ headless Chromium opens the page made from a known database and, over the
 DevTools protocol, this test reads back the rendered layout: a chart per rule
 with a real size inside the viewport, bar heights that match the known shares,
 nothing wider than the window, a visible bar on top where it is drawn, and no
-request other than the document itself."""
+request other than the document itself. Outbound deliveries, read by `ingest`
+from a Postfix log into the same database, get a second chart in their rule's
+section."""
 
 import base64
 import datetime
@@ -94,6 +96,46 @@ ROWS = [
     (38, "mail", "a@acme.example", "", "acme,hr", "TLS1_3", "accept", "accept"),
     (5, "mail", "x@other.example", "", "default", "none", "accept", "accept"),
 ]
+
+
+# (days ago, recipient, TLS line or None, status, dsn, reason): outbound
+# deliveries to acme's domain as a Postfix smtp client logs them, read by
+# `ingest` into the same database (which it migrates first): TLS 1.3 to a
+# trusted server, TLS 1.0 to an untrusted one, plaintext deferred for TLS.
+OUTBOUND = [
+    (70, "a@acme.example", ("Trusted", "TLSv1.3", "TLS_AES_256_GCM_SHA384 (256/256 bits)"), "sent", "2.0.0",
+     "250 2.0.0 Ok: queued as 1A"),
+    (40, "b@acme.example", ("Untrusted", "TLSv1", "ECDHE-RSA-AES256-SHA (256/256 bits)"), "sent", "2.0.0",
+     "250 2.0.0 Ok: queued as 2B"),
+    (39, "c@acme.example", None, "deferred", "4.7.4",
+     "TLS is required, but was not offered by host mx.acme.example[192.0.2.25]"),
+    (38, "d@acme.example", ("Trusted", "TLSv1.3", "TLS_AES_256_GCM_SHA384 (256/256 bits)"), "sent", "2.0.0",
+     "250 2.0.0 Ok: queued as 4D"),
+]
+
+
+def outbound_log(now):
+    lines = []
+    for i, (days, rcpt, tls, status, dsn, reason) in enumerate(OUTBOUND):
+        stamp = datetime.datetime.fromtimestamp(now - days * 86400, datetime.timezone.utc).strftime("%b %d %H:%M:%S")
+        pid = 4000 + i
+        if tls:
+            lines.append("%s client postfix/smtp[%d]: %s TLS connection established to mx.acme.example[192.0.2.25]:25:"
+                         " %s with cipher %s" % (stamp, pid, tls[0], tls[1], tls[2]))
+        lines.append("%s client postfix/smtp[%d]: 1000%d: to=<%s>, relay=mx.acme.example[192.0.2.25]:25, delay=0.1,"
+                     " delays=0/0/0.05/0.05, dsn=%s, status=%s (%s)" % (stamp, pid, i, rcpt, dsn, status, reason))
+    return "\n".join(lines) + "\n"
+
+
+def expected_outbound_shares(now):
+    counts = {}
+    for days, _, tls, status, _, _ in OUTBOUND:
+        if status != "sent":
+            continue
+        part = "plaintext" if tls is None else "older" if tls[1] == "TLSv1" else "modern"
+        c = counts.setdefault(month(now - days * 86400), {})
+        c[part] = c.get(part, 0) + 1
+    return {k: {p: n / sum(c.values()) for p, n in c.items()} for k, c in counts.items()}
 
 
 def month(t):
@@ -237,8 +279,7 @@ LAYOUT = r"""JSON.stringify((() => {
   const vw = document.documentElement.clientWidth;
   const box = e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top,
                      width: r.width, height: r.height}; };
-  const charts = [...document.querySelectorAll('section.rule')].map(sec => {
-    const svg = sec.querySelector('svg.chart');
+  const chart = (sec, svg) => {
     return {rule: sec.dataset.rule, kind: sec.dataset.kind, box: box(svg),
             plot: box(svg.querySelector('rect.plot-area')),
             months: [...svg.querySelectorAll('g.month')].map(g => ({
@@ -252,11 +293,15 @@ LAYOUT = r"""JSON.stringify((() => {
                 return {part: b.dataset.part, share: +b.dataset.share, box: r,
                         on_top: hit === b, fill: getComputedStyle(b).fill};
               })}))};
-  });
+  };
+  const charts = [...document.querySelectorAll('section.rule')].map(
+    sec => chart(sec, sec.querySelector('svg.chart[data-direction="inbound"]')));
+  const outbound = [...document.querySelectorAll('section.rule svg.chart[data-direction="outbound"]')].map(
+    svg => chart(svg.closest('section.rule'), svg));
   const overflow = [...document.body.querySelectorAll('*')]
     .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > vw + 0.5 || r.left < -0.5); })
     .map(e => e.tagName + ' ' + (e.getAttribute('class') || '') + ' right=' + e.getBoundingClientRect().right);
-  return {vw, scroll_width: document.documentElement.scrollWidth, charts, overflow,
+  return {vw, scroll_width: document.documentElement.scrollWidth, charts, outbound, overflow,
           resources: performance.getEntriesByType('resource').map(r => r.name),
           scripts: document.scripts.length};
 })())"""
@@ -275,6 +320,13 @@ class EvidencePage(unittest.TestCase):
         policy = os.path.join(cls.dir, "policy.toml")
         with open(policy, "w") as f:
             f.write(POLICY.format(db=db))
+        log = os.path.join(cls.dir, "mail.log")
+        with open(log, "w") as f:
+            f.write(outbound_log(cls.now))
+        r = subprocess.run([BINARY, "-c", policy, "ingest", "postfix", log], capture_output=True, text=True,
+                           timeout=60, env=dict(os.environ, TZ="UTC"))
+        if r.returncode != 0:
+            raise AssertionError("ingest into the database failed: " + r.stderr)
         cls.page = os.path.join(cls.dir, "evidence.html")
         with open(cls.page, "w") as out:
             subprocess.run([BINARY, "-c", policy, "report", "--evidence", "--since", "120d", "--format", "html"],
@@ -362,6 +414,31 @@ class EvidencePage(unittest.TestCase):
                 self.assertTrue(all(abs(g - w) <= 3 for g, w in zip(got, colour)), "got %s, want %s" % (got, colour))
         _, _, rows = shot('section.rule[data-rule="acme"] svg.chart')
         self.assertGreater(len({p for row in rows[::4] for p in row[::4]}), 5, "the chart is not blank")
+
+    def test_outbound_chart_beside_inbound_for_acme_only(self):
+        """Deliveries `ingest` read into the same (migrated) database: a second chart in acme's section,
+        with bars of the sent deliveries' shares and a mark where Postfix deferred for TLS."""
+        charts = {c["rule"]: c for c in self.layout["outbound"]}
+        self.assertEqual(sorted(charts), ["acme"], "the only rule with outbound deliveries")
+        c = charts["acme"]
+        self.assertGreater(c["box"]["width"], 300)
+        self.assertLessEqual(c["box"]["right"], self.layout["vw"])
+        self.assertEqual(len(c["months"]), 5)
+        want = expected_outbound_shares(self.now)
+        plot_h = c["plot"]["height"]
+        for m in c["months"]:
+            shares = want.get(m["month"], {})
+            got = {b["part"]: b["box"]["height"] / plot_h for b in m["bars"]}
+            with self.subTest(month=m["month"]):
+                self.assertEqual(sorted(got), sorted(shares))
+                for part, share in shares.items():
+                    self.assertAlmostEqual(got[part], share, delta=0.01, msg=part)
+                for b in m["bars"]:
+                    self.assertTrue(b["on_top"], "%s bar is hidden under something" % b["part"])
+        deferred = {month(self.now - d * 86400) for d, _, _, status, _, _ in OUTBOUND if status != "sent"}
+        self.assertEqual({m["month"] for m in c["months"] if m["refused"]}, deferred)
+        self.assertEqual(sum(m["refused"] for m in c["months"]), 1)
+        self.assertEqual(sum(m["messages"] for m in c["months"]), 3, "three deliveries sent")
 
     def test_nothing_overflows_horizontally(self):
         self.assertLessEqual(self.layout["scroll_width"], self.layout["vw"])

@@ -150,7 +150,7 @@ using report::RuleEvidence;
 
 constexpr const char* kEvidenceStyle = R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#222;max-width:60em}
 h1{font-size:1.4em}h2{font-size:1.15em;margin-top:2em}
-table{border-collapse:collapse;font-size:.85em;width:100%}th,td{padding:.25em .5em;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
+table{border-collapse:collapse;font-size:.75em;width:100%}th,td{padding:.2em .3em;border-bottom:1px solid #e3e3e3;text-align:left;vertical-align:top}
 td{overflow-wrap:anywhere}td.num,td.time,td:first-child{white-space:nowrap;overflow-wrap:normal}
 th{background:#f3f3f3}.num{text-align:right;font-variant-numeric:tabular-nums}td.weak{color:#b30000}
 .notes{color:#555;font-size:.9em}.legend span{display:inline-block;margin-right:1.2em}

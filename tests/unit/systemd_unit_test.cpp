@@ -2,7 +2,8 @@
 // file before it sends SIGHUP, with the same file the service runs on, so a
 // broken file fails the reload visibly instead of being only logged.
 // contrib/tlspolicy-ingest.service: checks the file it runs on before it
-// starts, follows, and keeps a resumable output in its state directory.
+// starts, follows, and writes the observation store (SQLite in its state
+// directory, or PostgreSQL over TCP, which its sandbox must allow).
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -49,7 +50,7 @@ TEST(SystemdUnit, ReloadChecksTheFileBeforeSignalling) {
     EXPECT_EQ(reload[1], "/bin/kill -HUP $MAINPID");
 }
 
-TEST(SystemdUnit, IngestChecksFollowsAndResumes) {
+TEST(SystemdUnit, IngestChecksFollowsAndWritesTheStore) {
     const std::vector<std::string> pre = values_of("ExecStartPre", kIngestUnit);
     const std::vector<std::string> start = values_of("ExecStart", kIngestUnit);
     ASSERT_EQ(pre.size(), 1u);
@@ -57,9 +58,16 @@ TEST(SystemdUnit, IngestChecksFollowsAndResumes) {
     EXPECT_NE(pre[0].find(" --check"), std::string::npos) << pre[0];
     EXPECT_FALSE(config_of(start[0]).empty()) << start[0];
     EXPECT_EQ(config_of(pre[0]), config_of(start[0]));
-    for (const char* part : {" ingest postfix ", " --follow", " --output /var/lib/tlspolicy-milter/"})
+    for (const char* part : {" ingest postfix ", " --follow"})
         EXPECT_NE(start[0].find(part), std::string::npos) << part << " in " << start[0];
+    EXPECT_EQ(start[0].find("--output"), std::string::npos) << "the store, not a file: " << start[0];
     EXPECT_EQ(values_of("StateDirectory", kIngestUnit), std::vector<std::string>{"tlspolicy-milter"});
+    // A PostgreSQL store is a TCP connection away.
+    EXPECT_EQ(values_of("PrivateNetwork", kIngestUnit), std::vector<std::string>{});
+    const std::vector<std::string> families = values_of("RestrictAddressFamilies", kIngestUnit);
+    ASSERT_EQ(families.size(), 1u);
+    for (const char* family : {"AF_UNIX", "AF_INET", "AF_INET6"})
+        EXPECT_NE(families[0].find(family), std::string::npos) << family << " in " << families[0];
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     in->add_flag("--follow", ir.follow, "keep reading as the log grows, across rotation (like tail -F)");
     in->add_flag("--journal", ir.journal, "read journald through journalctl instead of a file");
     in->add_option("--journal-directory", ir.journal_directory, "journal files in this directory (implies --journal)");
+    in->add_option("--stats", ir.stats, "the outbound counters as a Prometheus textfile (node_exporter's collector)");
     in->add_option("--output", ir.output, "records and checkpoints into this JSON-lines file instead of the store, resumed from on restart; - for standard output");
 
     try {

@@ -3,13 +3,17 @@
 // stream as its sink.
 #include "cli/ingest.hpp"
 
+#include <chrono>
 #include <csignal>
+#include <functional>
 #include <ostream>
 
 #include "ingest/io/file_sink.hpp"
 #include "ingest/io/ingest_run.hpp"
 #include "ingest/io/store_sink.hpp"
 #include "ingest/io/system_clock.hpp"
+#include "stats/outbound_metrics.hpp"
+#include "stats/stats_file.hpp"
 
 namespace tlspolicy {
 namespace {
@@ -68,6 +72,25 @@ int ingest_command(const Config& config, const IngestRequest& r, std::ostream& o
     StopSignals signals;
     o.stop = &g_stop;
     ingest::SystemClock clock;
+    // --stats: the file after each batch the sink kept, at most once a second, and at the end.
+    OutboundMetrics metrics;
+    std::chrono::steady_clock::time_point next_stats{};
+    const auto write_stats = [&](bool now) {
+        if (r.stats.empty() || (!now && std::chrono::steady_clock::now() < next_stats)) return;
+        next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        std::string error;
+        if (!write_file_atomically(r.stats, metrics.render(), &error))
+            err << "tlspolicy-milter ingest: --stats " << r.stats << ": " << error << "\n";
+    };
+    o.committed = [&](std::span<const ingest::OutboundDelivery> stored, const ingest::IngestCounts& counts) {
+        metrics.count(stored);
+        metrics.set_lines(counts);
+        write_stats(false);
+    };
+    struct AtEnd {
+        std::function<void()> f;
+        ~AtEnd() { f(); }
+    } at_end{[&] { write_stats(true); }};
     try {
         if (r.output.empty()) {
             if (config.observations.database.empty()) {

@@ -17,6 +17,7 @@ struct IngestRequest {
     bool journal = false;
     std::string journal_directory;  // implies journal
     std::string output;             // "": the [observations] store; "-": standard output, no checkpoint
+    std::string stats;              // a Prometheus textfile of the outbound counters; "": none
 };
 
 int ingest_command(const Config& config, const IngestRequest& request, std::ostream& out, std::ostream& err);

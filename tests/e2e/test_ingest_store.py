@@ -8,7 +8,8 @@ per partner rule and month exactly, beside the inbound rows, the same from
 the summaries as from the rows (--raw). An ingest killed with SIGKILL midway
 through the log and started again changes no count. Hostile text in
 recipients and relay names reaches neither the SQL nor the HTML, and lines
-that are not deliveries are counted as skipped.
+that are not deliveries are counted as skipped. `ingest --stats` writes the
+outbound counters as a Prometheus textfile that promtool accepts.
 """
 
 import datetime
@@ -231,6 +232,33 @@ class Store(unittest.TestCase):
         r = ti.run("-c", policy, "report", "--evidence", "--since", "30d", "--format", "html")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("<script", r.stdout)
+
+    def test_5_stats_file_counts_outbound_and_passes_promtool(self):
+        db = os.path.join(self.dir, "stats.sqlite")
+        policy = write_policy(self.dir, db)
+        stats = os.path.join(self.dir, "ingest.prom")
+        r = ti.run("-c", policy, "ingest", "postfix", "--stats", stats, self.log)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(stats) as f:
+            text = f.read()
+        p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        got = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                got[name] = int(value)
+        want = {}
+        for rec in self.records:
+            key = 'tlspolicy_milter_outbound_deliveries_total{status="%s",transport="%s"}' % (rec["status"],
+                                                                                             rec["transport"])
+            want[key] = want.get(key, 0) + 1
+        self.assertEqual({k: v for k, v in got.items() if k.startswith("tlspolicy_milter_outbound_deliveries_total")},
+                         want)
+        self.assertEqual(got['tlspolicy_milter_outbound_tls_failures_total{status="deferred"}'],
+                         sum(1 for rec in self.records if rec["tls_reason"] and rec["status"] == "deferred"))
+        with open(self.log) as f:
+            self.assertEqual(got["tlspolicy_milter_ingest_lines_total"], f.read().count("\n"))
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ int run_ingest(const Policy& policy, const IngestOptions& o, DeliverySink& sink,
                 tally.add(records[judged]);
             }
             sink.write(records, Checkpoint{position, assembler.save_state()});
+            if (o.committed) o.committed(records, assembler.counts());
             records.clear();
             judged = 0;
             moved = false;

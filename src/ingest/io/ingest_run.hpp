@@ -5,6 +5,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstddef>
+#include <functional>
+#include <span>
 #include <iosfwd>
 #include <string>
 
@@ -26,6 +28,9 @@ struct IngestOptions {
     std::chrono::milliseconds rotation_grace{2000};
     std::chrono::milliseconds idle_wait{250};
     const volatile std::sig_atomic_t* stop = nullptr;  // set by a signal handler: commit, then return
+    // After each write the sink kept: the records it stored (judged) and the
+    // counts so far (`ingest --stats` renders them).
+    std::function<void(std::span<const OutboundDelivery>, const IngestCounts&)> committed;
 };
 
 // Deliveries recorded without TLS facts, and not one TLS line from the MTA:

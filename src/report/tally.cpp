@@ -181,7 +181,17 @@ void Gatherer::add(const Observation& o) {
 }
 
 void Gatherer::add_rules(const Observation& o, const Weight& w) {
-    if (o.stage == Stage::Rcpt || o.direction == Direction::Outbound) return;  // the sender side is every other stage (MAIL FROM, end of message)
+    if (o.direction == Direction::Outbound) {
+        const bool facts = o.transport == Transport::Tls || o.transport == Transport::Plaintext;
+        if (!facts || o.delivery != DeliveryStatus::Sent) return;
+        const Strength s = strength(o);
+        for (const std::string& r : sender_rules(o, policy_)) {
+            outbound_[r].name = r;
+            outbound_[r].add(o, w, s, nullptr);
+        }
+        return;
+    }
+    if (o.stage == Stage::Rcpt) return;  // the sender side is every other stage (MAIL FROM, end of message)
     const Strength s = strength(o);
     for (const std::string& r : sender_rules(o, policy_)) {
         rules_[r].name = r;
@@ -212,6 +222,7 @@ Report Gatherer::finish() {
     rep.window = w_;
     rep.rules = sorted(std::move(rules_));
     rep.domains = sorted(std::move(domains_));
+    rep.outbound = sorted(std::move(outbound_));
     if (any_host_) rep.hosts = sorted(std::move(hosts_));  // rows of older schemas name none
     for (auto& [sender, f] : offenders_)
         if (f.refusals() > 0) rep.offenders.push_back(std::move(f));

@@ -96,6 +96,9 @@ struct Report {
     std::string database, since_text, against, host;  // against: the stricter file; host: the --host filter
     Window window;
     std::vector<Tally> rules, domains, hosts;  // hosts: empty when no row names its MX host
+    // Outbound deliveries sent (`ingest`), per partner rule of their destination, by the TLS of the
+    // connection; those the log gave no TLS facts for are left out. Empty when there are none.
+    std::vector<Tally> outbound;
     std::vector<Offender> offenders;
     std::vector<VersionSpan> versions;
 };
@@ -142,7 +145,7 @@ private:
     const Policy* strict_;
     Window w_;
     Ciphers ciphers_;
-    std::map<std::string, Tally> rules_, domains_, hosts_;
+    std::map<std::string, Tally> rules_, domains_, hosts_, outbound_;
     bool any_host_ = false;
     std::map<std::string, Offender> offenders_;  // by sender: the sort's last key
 };

@@ -43,6 +43,8 @@ struct Cell {
 };
 using Row = std::vector<Cell>;
 
+// The plain report's outbound table (Report::outbound), in every format.
+inline constexpr const char* kOutboundHeading = "Outbound by partner rule (deliveries sent, from the MTA's log)";
 Row tally_cells(const Tally& t);
 std::vector<std::string> tally_header(const char* first);
 Row offender_cells(const Offender& f);

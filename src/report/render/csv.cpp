@@ -1,5 +1,5 @@
 // `report --format csv`: RFC 4180, one header line, CRLF. The per-rule,
-// per-domain and per-host table (column `section` says which), or with
+// per-domain, per-host and outbound per-rule table (column `section` says which), or with
 // --against the sender list only. Policy versions: text, json and html.
 #include <ostream>
 #include <utility>
@@ -20,7 +20,8 @@ void write_csv(const Report& r, std::ostream& out) {
     head.insert(head.end(), {"plaintext_share", "weakest_version", "weakest_cipher", "weakest_bits", "weakest_aead",
                              "last_weak"});
     csv_row(head, out);
-    for (auto [section, tallies] : {std::pair("rule", &r.rules), std::pair("domain", &r.domains), std::pair("host", &r.hosts)})
+    for (auto [section, tallies] : {std::pair("rule", &r.rules), std::pair("domain", &r.domains), std::pair("host", &r.hosts),
+                                    std::pair("outbound_rule", &r.outbound)})
         for (const Tally& t : *tallies) {
             std::vector<std::string> c{section, t.name, std::to_string(t.sessions)};
             for (std::int64_t n : t.versions) c.push_back(std::to_string(n));

@@ -128,6 +128,7 @@ void write_html(const Report& r, std::ostream& out) {
         table("By sending domain", r.domains, "domain");
         if (!r.hosts.empty()) table("By MX host", r.hosts, "host");
     }
+    if (!r.outbound.empty()) table(kOutboundHeading, r.outbound, "rule");
     out << "<h2>Policy versions in force</h2>\n";
     if (r.versions.empty()) out << "<p>" << html(kNoVersions) << "</p>\n";
     else html_table(version_header(), version_rows(r.versions), out);

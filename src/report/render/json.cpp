@@ -64,6 +64,8 @@ void write_json(const Report& r, std::ostream& out) {
     out << ",\n  \"host\": " << (r.host.empty() ? "null" : json_string(r.host)) << ",\n";
     json_list("hosts", r.hosts, json_tally, out);
     out << ",\n";
+    json_list("outbound_rules", r.outbound, json_tally, out);
+    out << ",\n";
     json_list("policy_versions", r.versions, json_version, out);
     out << ",\n  \"against\": " << (r.against.empty() ? "null" : json_string(r.against)) << ",\n";
     if (r.against.empty())

@@ -15,7 +15,8 @@ void write_text(const Report& r, std::ostream& out) {
     if (r.rules.empty()) out << "\nno sessions in this window\n";
     for (auto [heading, tallies, first] : {std::tuple("By partner rule", &r.rules, "rule"),
                                            std::tuple("By sending domain", &r.domains, "domain"),
-                                           std::tuple("By MX host", &r.hosts, "host")}) {
+                                           std::tuple("By MX host", &r.hosts, "host"),
+                                           std::tuple(kOutboundHeading, &r.outbound, "rule")}) {
         if (tallies->empty()) continue;
         out << "\n" << heading << "\n";
         std::vector<Row> rows;

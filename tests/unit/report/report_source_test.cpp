@@ -37,8 +37,10 @@ TEST(ReportSource, PerHostTableAndHostFilter) {
         std::string want;  // "section,name,sessions" lines of the CSV, in order
     };
     const Case cases[] = {
-        {"every host", "", "rule,acme,6\ndomain,acme.example,6\nhost,mx1,3\nhost,mx2,2\nhost,(not recorded),1\n"},
-        {"mx1 only", "mx1", "rule,acme,3\ndomain,acme.example,3\nhost,mx1,3\n"},
+        {"every host", "",
+         "rule,acme,6\ndomain,acme.example,6\nhost,mx1,3\nhost,mx2,2\nhost,(not recorded),1\n"
+         "outbound_rule,acme,2\noutbound_rule,default,1\n"},  // deliveries sent; the deferral is not one
+        {"mx1 only", "mx1", "rule,acme,3\ndomain,acme.example,3\nhost,mx1,3\noutbound_rule,acme,1\n"},
         {"a host that saw nothing", "mx9", ""},
     };
     for (const Case& c : cases) {

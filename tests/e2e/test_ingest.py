@@ -518,7 +518,9 @@ class SendmailClient(unittest.TestCase):
 
             def logged():
                 cls.log = _journald.short("SYSLOG_IDENTIFIER=sendmail")
-                return len(re.findall(r"\bstat=", cls.log)) >= 7  # one line has two recipients
+                # One line has two recipients; other stat= lines may come first (so wait for each recipient).
+                return all(re.search(r"to=.*<?%s>?,.*\bstat=" % re.escape(rcpt), cls.log)
+                           for rcpt, _ in cls.EXPECTED)
             _wait(logged, 30, "Sendmail's stat= lines in the journal")
         finally:
             mta.stop()

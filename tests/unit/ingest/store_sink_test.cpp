@@ -149,6 +149,33 @@ TEST(StoreSink, RowsAndPositionCommitTogetherAndResume) {
     EXPECT_EQ(sqlite::query_int(db.get(), "SELECT sum(n) FROM summary_rules WHERE direction = 'outbound'", -1), 2);
 }
 
+TEST(StoreSink, AFailedWriteKeepsNeitherRowsNorPosition) {
+    test::StoreDir dir;
+    const std::string path = dir.file("observations.sqlite");
+    const std::int64_t t = test::now_s() - 60;
+    StoreSink sink(make_sqlite_backend(path), "postfix:/var/log/mail.log", *policy()->policy);
+    sink.write(judged({delivery(t, "Q1", "a@acme.example", Transport::Tls)}), at(100));
+    std::string error;
+    {
+        sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READWRITE, &error);
+        ASSERT_TRUE(sqlite::exec(db.get(),
+                                 "CREATE TRIGGER refuse BEFORE UPDATE ON ingest_positions"
+                                 " WHEN new.position LIKE 'file 8 1234 300%' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                                 &error))
+            << error;
+    }
+    EXPECT_THROW(sink.write(judged({delivery(t, "Q2", "b@acme.example", Transport::Tls),
+                                    delivery(t, "Q3", "c@acme.example", Transport::Tls)}),
+                            at(300)),
+                 SinkError);
+    EXPECT_EQ(sink.committed(), at(100)) << "the sink still says the last checkpoint kept";
+    StoreSink again(make_sqlite_backend(path), "postfix:/var/log/mail.log", *policy()->policy);
+    EXPECT_EQ(again.committed(), at(100)) << "a restart reads the lines after it again";
+    sqlite::Db db = sqlite::open(path, SQLITE_OPEN_READONLY, &error);
+    EXPECT_EQ(sqlite::query_int(db.get(), "SELECT count(*) FROM observations", -1), 1) << "the batch's rows went too";
+    EXPECT_EQ(sqlite::query_int(db.get(), "SELECT sum(n) FROM summary_rules", -1), 1) << "and their summaries";
+}
+
 TEST(StoreSink, OlderDatabaseIsMigratedAndItsRowsStayInbound) {
     test::StoreDir dir;
     const std::string path = dir.file("observations.sqlite");

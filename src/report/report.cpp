@@ -208,6 +208,7 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
         ev.database = redact_database(req.database);
         ev.since_text = req.since;
         ev.host = opt.host;
+        ev.probes = probe_results(config, w, err);
         req.format->evidence(ev, out);
         return 0;
     }

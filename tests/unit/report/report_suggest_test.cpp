@@ -334,6 +334,30 @@ TEST(ReportSuggest, GoldenPerFormat) {
     }
 }
 
+TEST(ReportSuggest, EvidenceShowsWhatEachPartnersServerAccepts) {
+    ASSERT_TRUE(tests::in_source_dir());
+    Store db(kMail);
+    const std::string probes = (fs::current_path() / kDir / "probes").string();
+    auto config = load(std::string(kPolicy) + "\n[probe]\ndirectory = \"" + probes + "\"\n");
+    for (const char* format : {"text", "json", "html"}) {
+        SCOPED_TRACE(format);
+        std::ostringstream out, err;
+        ReportOptions opt;
+        opt.evidence = true;
+        opt.since = "30d";
+        opt.format = format;
+        opt.database = db.path;
+        opt.now = kNow;
+        ASSERT_EQ(run_report(*config, opt, out, err), 0) << err.str();
+        const std::string s = out.str();
+        const bool json = std::string(format) == "json";
+        EXPECT_NE(s.find(json ? R"("host": "mx.globex.example", "port": 25, "time": "2025-11-30T03:00:00Z", "stale": false)"
+                              : "mx.globex.example:25 on 2025-11-30T03:00:00Z: accepts TLSv1.2, TLSv1.3; certificate verifies"),
+                  std::string::npos) << s;
+        EXPECT_NE(s.find(json ? "\"stale\": true" : "2025-10-01T03:00:00Z (stale)"), std::string::npos);
+    }
+}
+
 TEST(ReportSuggest, ProbeResultsAreReadAndStaleOnesSaySo) {
     auto p = report::parse_probe_json(R"({"time": "2025-11-30T03:00:00Z", "host": "mx.globex.example", "port": 25,
         "starttls": true, "error": null, "versions": [{"version": "TLSv1.2", "accepted": true},

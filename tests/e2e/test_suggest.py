@@ -1,6 +1,7 @@
 """`report --suggest` over a store written behind a real Postfix on loopback:
 the suggested rules paste into the policy as they are (`--check` passes),
-`report --against` over the same window finds no would-be refusal, a partner
+`report --against` over the same window finds no would-be refusal, the
+milter enforcing them accepts the window's mail replayed, a partner
 that always used TLS 1.3 gets min_version TLSv1.3, and one with a single TLS
 1.0 session gets nothing above TLS 1.0."""
 
@@ -109,7 +110,17 @@ class SuggestBehindPostfix(unittest.TestCase):
                            "--format", "csv").stdout
         self.assertEqual(csv.strip().splitlines()[1:], [], csv)
 
-        # One step stricter than modern.test's suggestion refuses its messages.
+        # Loaded into the milter, enforcing: the window's mail replayed is all accepted again.
+        enforced = pasted.replace('mode = "monitor"', 'mode = "enforce"') + "\n" + toml
+        with Stack(os.path.join(self.base, "replay"), enforced) as stack:
+            for sender, tls in mix:
+                r = stack.postfix.send(mail_from=sender, tls=tls)
+                self.assertTrue(r.accepted, "%s over %s: %s" % (sender, tls, r.transcript))
+            # and what the rules are for still happens: TLS 1.2 from modern.test is refused
+            r = stack.postfix.send(mail_from="a@modern.test", tls="tlsv1_2")
+            self.assertFalse(r.accepted, r.transcript)
+
+        # One step stricter than legacy.test's suggestion refuses its messages.
         stricter = toml.replace('senders = ["legacy.test"]\nrequire_tls = true\nmin_version = "TLSv1"',
                                 'senders = ["legacy.test"]\nrequire_tls = true\nmin_version = "TLSv1.1"')
         self.assertNotEqual(stricter, toml)

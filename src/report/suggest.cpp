@@ -5,6 +5,7 @@
 #include "report/suggest.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 #include <map>
 #include <tuple>

@@ -377,6 +377,44 @@ TEST(ReportSuggest, ProbeResultsAreReadAndStaleOnesSaySo) {
     EXPECT_FALSE(report::parse_probe_json("{\"time\": ", &error));
 }
 
+TEST(ReportSuggest, RefusesOptionsThatDoNotGoWithIt) {
+    Store db({});
+    auto config = load(kPolicy);
+    struct Case {
+        const char* name;
+        const char* format;
+        bool evidence;
+        const char* against;
+        std::int64_t min_messages;
+        const char* want_error;
+    } cases[] = {
+        {"csv", "csv", false, "", 10, "--suggest --format 'csv' is not one of text, toml, json"},
+        {"evidence", "text", true, "", 10, "--suggest is a report of its own"},
+        {"against", "text", false, "x.toml", 10, "--suggest is a report of its own"},
+        {"no messages", "text", false, "", 0, "--min-messages must be 1 or more"},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        std::ostringstream out, err;
+        ReportOptions opt;
+        opt.suggest = true;
+        opt.format = c.format;
+        opt.evidence = c.evidence;
+        opt.against = c.against;
+        opt.min_messages = c.min_messages;
+        opt.database = db.path;
+        opt.now = kNow;
+        EXPECT_EQ(run_report(*config, opt, out, err), 2);
+        EXPECT_NE(err.str().find(c.want_error), std::string::npos) << err.str();
+    }
+    // toml is --suggest's only: the plain report refuses it.
+    std::ostringstream out, err;
+    ReportOptions opt;
+    opt.format = "toml";
+    opt.database = db.path;
+    EXPECT_EQ(run_report(*config, opt, out, err), 2);
+}
+
 TEST(ReportSuggest, ClientNetworks) {
     EXPECT_EQ(report::client_network("192.0.2.81"), "192.0.2.0/24");
     EXPECT_EQ(report::client_network("2001:db8:1:2::5"), "2001:db8:1::/48");

@@ -15,6 +15,7 @@
 #include "cli/probe.hpp"
 #include "report/report.hpp"
 #include "report/render/formats.hpp"
+#include "report/render/suggest.hpp"
 #include "config/config.hpp"
 #include "config/config_summary.hpp"
 #include "config/policy_checks.hpp"
@@ -29,6 +30,14 @@ constexpr const char* kDefaultConfig = TLSPOLICY_SYSCONFDIR "/tlspolicy-milter/t
 // Loads the policy file, printing every diagnostic (with `host`, also what
 // this host lacks, in file order); null when it has errors (with `host`, also
 // when this host cannot give what it needs: a PostgreSQL store's spool).
+// --format takes the report's formats, and --suggest's toml besides.
+std::vector<std::string> report_format_names() {
+    std::vector<std::string> names = report::format_names();
+    for (const std::string& n : report::suggest_format_names())
+        if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    return names;
+}
+
 std::shared_ptr<const Config> load(const std::string& path, bool host, std::ostream& err) {
     LoadResult r = load_config_file(path);
     if (host && r.ok()) {
@@ -94,8 +103,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         "report", "summarise the observation store; --against: who a stricter policy would refuse; --evidence: for auditors");
     rp->add_option("--since", rep.since, "how far back: N followed by s, m, h, d or w (default 7d; 90d with --evidence)");
     rp->add_flag("--evidence", rep.evidence, "per partner and recipient rule and calendar month: evidence for auditors");
-    rp->add_option("--format", rep.format, "output format: " + report::format_help())
-        ->check(CLI::IsMember(report::format_names()))
+    rp->add_flag("--suggest", rep.suggest,
+                 "the strictest [[partner]] rules every message of the window met, checked like --against (default --since 90d)");
+    rp->add_option("--min-messages", rep.min_messages, "--suggest: fewer messages than this are too quiet to judge")
+        ->capture_default_str();
+    rp->add_option("--format", rep.format, "output format: " + report::format_help() + "; with --suggest: text, toml, json")
+        ->check(CLI::IsMember(report_format_names()))
         ->capture_default_str();
     rp->add_option("--against", rep.against, "a stricter policy file: list the senders it would refuse");
     rp->add_option("--database", rep.database, "observation database, overrides [observations] database");

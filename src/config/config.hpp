@@ -42,12 +42,19 @@ struct ObservationSettings {
     int database_line = 0, database_column = 0, spool_line = 0, spool_column = 0;
 };
 
+// Where the weekly probe (contrib/tlspolicy-probe-partners) keeps one JSON
+// file per partner rule, RULE.json, for report to read.
+struct ProbeSettings {
+    std::string directory;  // empty: no probe results
+};
+
 struct Config {
     std::string path;
     MilterSettings milter;
     HeaderSettings header;
     StatsSettings stats;
     ObservationSettings observations;
+    ProbeSettings probe;
     std::shared_ptr<const Policy> policy;
 };
 

@@ -23,11 +23,12 @@ constexpr std::array<std::string_view, 4> kVersions{"TLSv1", "TLSv1.1", "TLSv1.2
 // Must equal the names in all_profiles() (src/core/profile.cpp); a unit test checks.
 constexpr std::array<std::string_view, 3> kProfiles{"bsi-tr-02102-2", "mozilla-modern", "mozilla-intermediate"};
 
-constexpr std::array<SectionDecl, 7> kSections{{
+constexpr std::array<SectionDecl, 8> kSections{{
     {Section::Milter, "milter", false, "how the milter talks to the MTA"},
     {Section::Header, "header", false, "the header stamped on every accepted message"},
     {Section::Stats, "stats", false, "Prometheus counters for node_exporter's textfile collector"},
     {Section::Observations, "observations", false, "the observation store behind `report`: SQLite or PostgreSQL"},
+    {Section::Probe, "probe", false, "where the weekly probe of partners' servers keeps its results for `report`"},
     {Section::Defaults, "defaults", false, "requirements when no [[partner]] rule matches the session"},
     {Section::Partner, "partner", true, "a rule for who sends to us: clients, hostnames, senders"},
     {Section::Recipient, "recipient", true, "a rule for which of our recipients need protection"},
@@ -119,6 +120,12 @@ constexpr KeyDecl kKeys[] = {
      .doc = "observations the spool holds at most; newer ones are dropped and counted",
      .apply = set_integer<&Config::observations, &ObservationSettings::spool_max_rows>,
      .show_setting = show_integer<&Config::observations, &ObservationSettings::spool_max_rows>, .reload = Reload::Restart},
+    // [probe]
+    {.sections = only(Section::Probe), .key = "directory", .type = ValueType::String,
+     .example_toml = "\"/var/lib/tlspolicy-milter/probes\"",
+     .doc = "absolute path of the directory the weekly probe writes RULE.json to; report --suggest and --evidence read it",
+     .apply = set_absolute_path<&Config::probe, &ProbeSettings::directory>,
+     .show_setting = show_text<&Config::probe, &ProbeSettings::directory>},
     // rule selectors
     {.sections = kNamedRules, .key = "name", .type = ValueType::String, .example_toml = "\"acme\"", .required = true,
      .doc = "the rule's name, unique, as the header and the logs show it (letters, digits, '.', '-', '_')",

@@ -18,7 +18,7 @@ struct Rule;
 class KeyTarget;  // config/key_target.hpp: what an apply function may write to
 namespace toml_doc { struct Node; }
 
-enum class Section : std::uint8_t { Milter, Header, Stats, Observations, Defaults, Partner, Recipient };
+enum class Section : std::uint8_t { Milter, Header, Stats, Observations, Probe, Defaults, Partner, Recipient };
 
 struct SectionDecl {
     Section section;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "report/probe_facts.hpp"
 #include "report/tally.hpp"
 
 namespace tlspolicy::report {
@@ -59,6 +60,7 @@ struct Evidence {
     std::int64_t since = 0, until = 0;
     std::vector<RuleEvidence> rules;  // the current policy's order, then rules it no longer has
     std::vector<report::VersionSpan> versions;
+    std::vector<ProbeFacts> probes;  // [probe] directory: what each partner's server accepts
 };
 
 class EvidenceTally {

@@ -7,9 +7,12 @@
 #include <charconv>
 #include <functional>
 #include <ostream>
+#include <sstream>
 
 #include "report/evidence.hpp"
 #include "report/render/formats.hpp"
+#include "report/render/suggest.hpp"
+#include "report/suggest.hpp"
 #include "report/tally.hpp"
 #include "store/database_url.hpp"
 
@@ -24,19 +27,39 @@ struct Request {
     std::string since, database;
     std::int64_t duration = 0;
     const report::Format* format = nullptr;
+    const report::SuggestFormat* suggest_format = nullptr;
     std::shared_ptr<const Config> strict;
 };
 
 int prepare(const Config& config, const ReportOptions& opt, Request& req, std::ostream& err) {
-    req.since = !opt.since.empty() ? opt.since : opt.evidence ? kEvidenceSinceDefault : kSinceDefault;
+    req.since = !opt.since.empty()            ? opt.since
+                : opt.evidence || opt.suggest ? kEvidenceSinceDefault
+                                              : kSinceDefault;
     auto duration = parse_duration(req.since);
     if (!duration) {
         err << "report: --since '" << req.since << "' is not a duration such as 90m, 12h, 7d or 2w\n";
         return 2;
     }
     req.duration = *duration;
+    if (opt.suggest) {
+        if (opt.evidence || !opt.against.empty()) {
+            err << "report: --suggest is a report of its own: run it without --evidence and --against\n";
+            return 2;
+        }
+        if (opt.min_messages < 1) {
+            err << "report: --min-messages must be 1 or more\n";
+            return 2;
+        }
+        req.suggest_format = report::find_suggest_format(opt.format);
+        if (!req.suggest_format) {
+            std::string names;
+            for (const std::string& f : report::suggest_format_names()) names += (names.empty() ? "" : ", ") + f;
+            err << "report: --suggest --format '" << opt.format << "' is not one of " << names << "\n";
+            return 2;
+        }
+    }
     req.format = report::find_format(opt.format);
-    if (!req.format) {
+    if (!req.format && !req.suggest_format) {
         std::string names;
         for (const report::Format& f : report::formats()) names += (names.empty() ? "" : ", ") + std::string(f.name);
         err << "report: --format '" << opt.format << "' is not one of " << names << "\n";
@@ -99,8 +122,75 @@ std::string each_summary_row(ObservationSource& source, store::Summary s, const 
     return source.for_each_summary({s, w.since, w.last, opt.host, buckets, s == store::Summary::Rules}, each);
 }
 
+// The probe results in [probe] directory, if set; a directory that cannot be read is a note, not a failure.
+std::vector<report::ProbeFacts> probe_results(const Config& config, const report::Window& w, std::ostream& err) {
+    std::vector<report::ProbeFacts> probes;
+    if (config.probe.directory.empty()) return probes;
+    std::string error = report::read_probe_directory(config.probe.directory, w.since, probes);
+    if (!error.empty()) err << "report: note: " << error << "\n";
+    return probes;
+}
+
+// Each suggested rule judged with --against's code (the Gatherer) over the
+// window's rows, loaded from the very TOML an operator pastes. A rule that
+// would refuse anything is withdrawn (the grouping should make that impossible).
+int check_suggestions(const Config& config, report::Suggestions& s, const report::Suggester& sg, std::ostream& err) {
+    if (s.rules.empty()) return 0;
+    std::ostringstream toml;
+    for (const report::Suggestion& r : s.rules) {
+        toml << "[[partner]]\n";
+        for (const report::RuleKey& k : r.keys) toml << k.key << " = " << k.value << "\n";
+    }
+    LoadResult loaded = load_config_text(toml.str(), "(suggested rules)");
+    if (!loaded.ok()) {
+        for (const Diagnostic& d : loaded.diagnostics) err << "report: suggested rules do not load: " << d.format() << '\n';
+        return 1;
+    }
+    report::Gatherer g(*config.policy, loaded.config->policy.get(), s.window);
+    for (const auto& [o, w] : sg.rows()) g.add_sender(o, w);
+    const report::Report checked = g.finish();
+    for (report::Suggestion& r : s.rules) {
+        r.would_refuse = 0;
+        for (const report::Offender& f : checked.offenders)
+            if (f.rules.contains(r.name)) r.would_refuse += f.refusals();
+    }
+    for (auto it = s.rules.begin(); it != s.rules.end();) {
+        if (it->would_refuse == 0) {
+            ++it;
+            continue;
+        }
+        s.not_ready.push_back({it->name, "withdrawn: report --against would refuse " + std::to_string(it->would_refuse) +
+                                             " of its messages", it->seen});
+        it = s.rules.erase(it);
+    }
+    return 0;
+}
+
+int run_suggest(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,
+                std::ostream& out, std::ostream& err) {
+    const report::Window w = report::make_window(opt.now, req.duration);
+    report::Suggester sg(*config.policy, opt.min_messages);
+    std::string error;
+    if (from_rows(opt, w, source, err))
+        error = each_row(source, w, opt.host, [&](const Observation& o) { sg.add(o, {1, o.time, o.time}); });
+    else  // per host, so that each rule's comment can name the MX hosts that saw it
+        error = source.for_each_summary({store::Summary::Senders, w.since, w.last, opt.host, {}, true},
+                                        [&](const Observation& o, const Weight& n) { sg.add(o, n); });
+    if (!error.empty()) return failed(error, err);
+    report::Suggestions s = sg.finish(w);
+    if (int rc = check_suggestions(config, s, sg, err)) return rc;
+    report::add_probe_facts(s, probe_results(config, w, err));
+    s.database = redact_database(req.database);
+    s.since_text = req.since;
+    s.host = opt.host;
+    s.policy_path = config.path;
+    req.suggest_format->write(s, out);
+    return 0;
+}
+
 int run(const Config& config, const ReportOptions& opt, const Request& req, ObservationSource& source,
         std::ostream& out, std::ostream& err) {
+    if (opt.suggest) return run_suggest(config, opt, req, source, out, err);
     const report::Window w = report::make_window(opt.now, req.duration);
     const bool rows = from_rows(opt, w, source, err);
     std::vector<PolicyVersion> versions;
@@ -118,6 +208,7 @@ int run(const Config& config, const ReportOptions& opt, const Request& req, Obse
         ev.database = redact_database(req.database);
         ev.since_text = req.since;
         ev.host = opt.host;
+        ev.probes = probe_results(config, w, err);
         req.format->evidence(ev, out);
         return 0;
     }

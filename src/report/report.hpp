@@ -1,7 +1,8 @@
 // `report`: what the observation store saw, per partner rule, per sending
 // domain and per MX host, the policy versions in force, and with --against
 // which senders a stricter policy would refuse. With --evidence: per partner
-// and recipient rule and calendar month, what an auditor asks for.
+// and recipient rule and calendar month, what an auditor asks for. With
+// --suggest: the rules every message of the window met, checked like --against.
 // Output depends only on the database, the policy files and options.now, so
 // golden files can pin it.
 //
@@ -28,6 +29,8 @@ struct ReportOptions {
     std::string host;             // only what this MX host observed; "": every host
     bool evidence = false;        // per rule and month, for auditors; since "" then means 90d
     bool raw = false;             // read every row instead of the summaries (audits, cross-checks)
+    bool suggest = false;         // the rules every message met (suggest.hpp); since "" then means 90d
+    std::int64_t min_messages = 10;  // --suggest: fewer messages than this are too quiet to judge
 };
 
 // "90m" -> 5400, "7d" -> 604800; nullopt when malformed or not positive.

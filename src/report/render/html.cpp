@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "report/render/common.hpp"
+#include "report/render/suggest.hpp"
 #include "report/render/formats.hpp"
 
 namespace tlspolicy::report::render {
@@ -286,6 +287,7 @@ void write_html_evidence(const Evidence& ev, std::ostream& out) {
         html_table(month_header(), rows, out);
         out << "</section>\n";
     }
+    write_probes_html(ev.probes, out);  // render/suggest.cpp; nothing without probe results
     out << "</body>\n</html>\n";
 }
 

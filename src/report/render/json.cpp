@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "report/render/common.hpp"
+#include "report/render/suggest.hpp"
 #include "report/render/formats.hpp"
 
 namespace tlspolicy::report::render {
@@ -134,6 +135,7 @@ void write_json_evidence(const Evidence& ev, std::ostream& out) {
     json_list("policy_versions", ev.versions, json_version, out);
     out << ",\n";
     json_list("rules", ev.rules, json_rule, out);
+    if (!ev.probes.empty()) out << ",\n  \"probes\": " << probes_json(ev.probes);  // render/suggest.cpp
     out << "\n}\n";
 }
 

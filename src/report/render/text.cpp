@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "report/render/common.hpp"
+#include "report/render/suggest.hpp"
 #include "report/render/formats.hpp"
 
 namespace tlspolicy::report::render {
@@ -73,6 +74,7 @@ void write_text_evidence(const Evidence& ev, std::ostream& out) {
         for (const report::Month* m : evidence_months(e)) rows.push_back(evidence_cells(*m, ev.versions));
         text_table(month_header(), rows, out);
     }
+    if (!ev.probes.empty()) out << "\n", write_probes_text(ev.probes, out);  // render/suggest.cpp
 }
 
 }  // namespace tlspolicy::report::render

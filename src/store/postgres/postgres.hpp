@@ -72,6 +72,11 @@ public:
     bool stream(const std::string& sql, const std::vector<std::string>& params,
                 const std::function<void(const Result& row)>& each, std::string* error);
 
+    // The time each query may take from now on (a migration takes longer
+    // than the writer's usual bound).
+    std::chrono::milliseconds timeout() const { return timeout_; }
+    void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
+
 private:
     bool send(const std::string& sql, const std::vector<std::string>& params, bool single_row, std::string* error);
     bool finish(Result* out, std::string* error);  // the results of what was sent, as exec() returns them
@@ -79,7 +84,7 @@ private:
     bool lost(std::string* error, const std::string& what);
 
     const std::string url_;
-    const std::chrono::milliseconds timeout_;
+    std::chrono::milliseconds timeout_;
     pg_conn* conn_ = nullptr;
 };
 

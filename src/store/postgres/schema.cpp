@@ -2,6 +2,7 @@
 #include "store/postgres/schema.hpp"
 
 #include <array>
+#include <chrono>
 #include <set>
 
 #include "store/summary_sql.hpp"
@@ -146,6 +147,7 @@ std::string migration_sql(const Migration& m) {
     return sql.replace(at, 9, cols);
 }
 
+constexpr std::chrono::hours kMigrationTimeout{12};
 constexpr const char* kLock = "SELECT pg_advisory_xact_lock(1414288208)";  // "TLSP"
 
 // What is there: *version 0 for nothing of ours; an error for someone else's tables.
@@ -241,6 +243,18 @@ bool postgres_migrate(pg::Conn& db, const std::string& name, std::string* error)
         if (!plan_now(db, name, &plan, error)) return false;
         if (plan.empty()) return true;
     }
+    // A migration reads every row (moves them to month partitions, builds the
+    // summaries): minutes on a database of tens of millions of rows, while
+    // the writer's usual bound per query is seconds and a query cut short by
+    // it would start again from nothing. Observations wait in the spool
+    // meanwhile, so it may take hours; a server that vanishes is still
+    // noticed by TCP keepalives. A second milter waits here for the first.
+    struct LongerTimeout {
+        pg::Conn& db;
+        const std::chrono::milliseconds usual = db.timeout();
+        ~LongerTimeout() { db.set_timeout(usual); }
+    } longer{db};
+    db.set_timeout(kMigrationTimeout);
     // Look again under the lock: another milter may have migrated meanwhile.
     bool ok = db.exec("BEGIN", error) && db.exec(kLock, error) && look(db, name, &version, error) &&
               db.exec("CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL, time bigint NOT NULL"

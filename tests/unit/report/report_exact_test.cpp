@@ -1,6 +1,6 @@
 // The summaries are exact: over generated rows (every kind of decision,
 // several hosts, senders, clients, certificates, months, ties within a
-// second), `report`, `report --evidence` and `report --against` with a
+// second), `report`, `report --evidence`, `report --suggest` and `report --against` with a
 // stricter policy (client, hostname, sender and certificate selectors)
 // print the same from the summaries as from a full scan of the raw rows
 // (--raw), on SQLite and on PostgreSQL, each after a migration from the
@@ -243,17 +243,20 @@ void expect_summaries_exact(const std::string& database, std::int64_t now, const
         bool evidence;
         bool against;
         const char* format;
+        bool suggest = false;
     };
     const Kind kinds[] = {{"report", false, false, "json"}, {"report text", false, false, "text"},
                           {"evidence", true, false, "json"}, {"evidence text", true, false, "text"},
-                          {"against", false, true, "json"}};
+                          {"against", false, true, "json"}, {"suggest", false, false, "json", true},
+                          {"suggest toml", false, false, "toml", true}};
     int compared = 0;
     for (const char* since : {"3d", "10d", "45d", "200d", "400d"})
         for (const char* host : {"", "mx2"})
             for (const Kind& k : kinds) {
                 SCOPED_TRACE(std::string(k.name) + " --since " + since + (*host ? " --host " : "") + host);
                 ReportOptions opt{.since = since, .format = k.format, .against = k.against ? stricter : "",
-                                  .database = database, .now = now, .host = host, .evidence = k.evidence};
+                                  .database = database, .now = now, .host = host, .evidence = k.evidence,
+                                  .suggest = k.suggest, .min_messages = 3};
                 std::ostringstream summary_out, summary_err, rows_out, rows_err;
                 ASSERT_EQ(run_report(*policy.config, opt, summary_out, summary_err), 0) << summary_err.str();
                 opt.raw = true;
@@ -262,7 +265,7 @@ void expect_summaries_exact(const std::string& database, std::int64_t now, const
                 EXPECT_EQ(summary_out.str(), rows_out.str());
                 ++compared;
             }
-    EXPECT_EQ(compared, 50);
+    EXPECT_EQ(compared, 70);
 }
 
 TEST(ReportExact, SummariesMatchEveryRowOnSqliteAfterMigration) {

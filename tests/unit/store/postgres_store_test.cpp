@@ -214,6 +214,42 @@ TEST(PostgresStore, SchemaOneIsMigratedToMonthPartitionsKeepingEveryRow) {
     EXPECT_EQ(read, rows.size());
 }
 
+// Building the summaries of a large database takes longer than the writer's
+// bound per query (seconds); cut short by it, the migration started again
+// from nothing every few seconds and never finished (found at 10 million
+// rows). Here the bound is 200 ms and the rows take longer than that.
+TEST(PostgresStore, MigrationIsNotCutShortByTheWritersTimeout) {
+    NEED_SERVER(server);
+    const std::string url = fresh_database(server, "longmigration");
+    const std::int64_t t = test::now_s() - 3600;
+    {
+        ObservationStore store({.path = url, .keep_days = 400}, nullptr);
+        store.enqueue(test::observation(t, "Q"));
+    }
+    // 300,000 rows over 200 days, each of its own sender: the summaries are as big as the rows.
+    query(url, "SELECT tlspolicy_add_months(ARRAY(SELECT generate_series(" + std::to_string(t - 200 * 86400) + ", " +
+                   std::to_string(t) + ", 86400)))");
+    query(url, R"(DO $$ DECLARE cols text; vals text; BEGIN
+        SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position),
+               string_agg(CASE column_name WHEN 'time' THEN 'time - (g % 200) * 86400'
+                                           WHEN 'sender' THEN '''u'' || g || ''@d'' || (g % 50) || ''.example'''
+                                           ELSE quote_ident(column_name) END, ', ' ORDER BY ordinal_position)
+          INTO cols, vals FROM information_schema.columns
+         WHERE table_name = 'observations' AND table_schema = current_schema() AND column_name <> 'id';
+        EXECUTE format('INSERT INTO observations (%s) SELECT %s FROM observations, generate_series(1, 300000) AS g',
+                       cols, vals);
+        END $$)");
+    query(url, "DROP TABLE summary_rules, summary_domains, summary_senders");
+    auto backend = make_postgres_backend(url, 200ms);
+    std::string error;
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(backend->open(&error)) << error;
+    EXPECT_GT(std::chrono::steady_clock::now() - t0, 200ms) << "the migration was quicker than the bound: no test";
+    for (store::Summary s : store::kSummaries)
+        EXPECT_EQ(query(url, "SELECT sum(n) FROM " + std::string(store::summary_table(s))), "300001")
+            << store::summary_table(s);
+}
+
 // As ObservationSchema.CodecColumnsAreAddedAndUnknownOnesRefused for SQLite:
 // a codec column the database lacks is added (on the partitioned table) and
 // the summaries are rebuilt; a column the codec does not know refuses it.

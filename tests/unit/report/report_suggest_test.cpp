@@ -11,9 +11,11 @@
 #include <sstream>
 
 #include "config/config.hpp"
+#include "core/address.hpp"
 #include "report/probe_facts.hpp"
 #include "report/report.hpp"
 #include "report/suggest.hpp"
+#include "store/observation_source.hpp"
 #include "store/observation_store.hpp"
 #include "golden.hpp"
 
@@ -110,7 +112,8 @@ action = "reject"
 struct Store {
     fs::path dir;
     std::string path;
-    explicit Store(const std::vector<Mail>& mail) {
+    // `outbound`: the same facts written as outbound deliveries (ingest's rows).
+    explicit Store(const std::vector<Mail>& mail, const std::vector<Mail>& outbound = {}) {
         std::string tmpl = (fs::temp_directory_path() / "suggest-XXXXXX").string();
         dir = mkdtemp(tmpl.data());
         path = (dir / "observations.sqlite").string();
@@ -128,6 +131,23 @@ struct Store {
                 o.cipher = m.cipher;
                 o.cipher_bits = o.alg_bits = m.bits;
                 if (*m.cert_cn) o.cert = {CertStatus::Verified, m.cert_cn, "Test Issuing CA"};
+                o.result = Result::None;
+                store.enqueue(std::move(o));
+            }
+        for (const Mail& m : outbound)
+            for (int i = 0; i < m.count; ++i) {
+                Observation o;
+                o.time = kNow - m.days_ago * 86400 - i * 60 - 30;
+                o.stage = Stage::Message;
+                o.direction = Direction::Outbound;
+                o.client = m.client;
+                o.sender = m.sender;
+                o.recipient = std::string("rcpt@") + std::string(address_domain(m.sender));
+                o.host = "mx1";
+                o.transport = m.version == PLAIN ? Transport::Plaintext : Transport::Tls;
+                o.version = m.version;
+                o.cipher = m.cipher;
+                o.cipher_bits = o.alg_bits = m.bits;
                 o.result = Result::None;
                 store.enqueue(std::move(o));
             }
@@ -413,6 +433,54 @@ TEST(ReportSuggest, RefusesOptionsThatDoNotGoWithIt) {
     opt.format = "toml";
     opt.database = db.path;
     EXPECT_EQ(run_report(*config, opt, out, err), 2);
+}
+
+// ingest writes outbound deliveries into the same store: none of them is an
+// inbound message. Rows that would make modern.example not ready (plaintext),
+// lower legacy.example's min_version and make a rule of their own
+// (outbound.example) change nothing, read from the summaries or the rows.
+TEST(ReportSuggest, OutboundDeliveriesAreNotInboundMessages) {
+    ASSERT_TRUE(tests::in_source_dir());
+    const std::vector<Mail> outbound = {
+        {3, "a@modern.example", "198.51.100.10", PLAIN, "", 0, 4},
+        {5, "x@legacy.example", "192.0.2.30", TlsVersion::SSLv3, "DES-CBC3-SHA", 112, 3},
+        {6, "o@outbound.example", "192.0.2.120", T13, "TLS_AES_256_GCM_SHA384", 256, 12},
+    };
+    Store inbound_only(kMail), both(kMail, outbound);
+    {
+        std::string error;
+        auto source = open_observation_source(both.path, &error);
+        ASSERT_TRUE(source) << error;
+        int rows = 0;
+        ASSERT_EQ(source->for_each(kNow - 30 * 86400, kNow,
+                                   [&](const Observation& o) { rows += o.direction == Direction::Outbound; }),
+                  "");
+        EXPECT_EQ(rows, 4 + 3 + 12);  // stored, and read back as outbound
+    }
+    auto config = load(kPolicy);
+    for (bool raw : {false, true})
+        for (const char* format : {"text", "toml", "json"}) {
+            SCOPED_TRACE(std::string(format) + (raw ? " --raw" : ""));
+            std::string got[2];
+            const Store* stores[] = {&inbound_only, &both};
+            for (int i = 0; i < 2; ++i) {
+                std::ostringstream out, err;
+                ReportOptions opt;
+                opt.suggest = true;
+                opt.raw = raw;
+                opt.since = "30d";
+                opt.format = format;
+                opt.min_messages = 5;
+                opt.database = stores[i]->path;
+                opt.now = kNow;
+                ASSERT_EQ(run_report(*config, opt, out, err), 0) << err.str();
+                got[i] = out.str();
+                const std::string& path = stores[i]->path;
+                for (std::size_t p; (p = got[i].find(path)) != std::string::npos;) got[i].replace(p, path.size(), "DB");
+            }
+            EXPECT_EQ(got[1], got[0]);
+            EXPECT_EQ(got[1].find("outbound.example"), std::string::npos) << got[1];
+        }
 }
 
 TEST(ReportSuggest, ClientNetworks) {

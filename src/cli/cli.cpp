@@ -27,9 +27,6 @@ namespace {
 
 constexpr const char* kDefaultConfig = TLSPOLICY_SYSCONFDIR "/tlspolicy-milter/tlspolicy-milter.toml";
 
-// Loads the policy file, printing every diagnostic (with `host`, also what
-// this host lacks, in file order); null when it has errors (with `host`, also
-// when this host cannot give what it needs: a PostgreSQL store's spool).
 // --format takes the report's formats, and --suggest's toml besides.
 std::vector<std::string> report_format_names() {
     std::vector<std::string> names = report::format_names();
@@ -38,6 +35,9 @@ std::vector<std::string> report_format_names() {
     return names;
 }
 
+// Loads the policy file, printing every diagnostic (with `host`, also what
+// this host lacks, in file order); null when it has errors (with `host`, also
+// when this host cannot give what it needs: a PostgreSQL store's spool).
 std::shared_ptr<const Config> load(const std::string& path, bool host, std::ostream& err) {
     LoadResult r = load_config_file(path);
     if (host && r.ok()) {

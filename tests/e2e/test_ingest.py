@@ -266,6 +266,12 @@ def setUpModule():
 
 
 def tearDownModule():
+    # In one run of tests/e2e/run.py, test_ingest_store sets this module up
+    # again after this module's own tests: nothing of one set-up may be taken
+    # for the next, least of all the cached log of a Postfix client whose
+    # directory is gone (its set-up failed so in make check).
+    global _tmp, _servers, _midway, _ca, _journald, _postfix_log
+    _postfix_log = None
     if _journald:
         _journald.stop()
     if _midway:
@@ -274,6 +280,7 @@ def tearDownModule():
         _servers.stop()
     if _tmp and not os.environ.get("E2E_KEEP"):
         shutil.rmtree(_tmp, ignore_errors=True)
+    _tmp = _servers = _midway = _ca = _journald = None
 
 
 def keep_log(name, text):

@@ -441,7 +441,9 @@ class PackageLifecycle(unittest.TestCase):
             "/etc/tlspolicy-milter", CONF, ENABLED_LINK, STATE_DIR, SOCKET_DIR,
             helper + "tlspolicy-milter.service.dsh-also", helper + "tlspolicy-probe.timer.dsh-also",
             helper + "multi-user.target.wants/tlspolicy-milter.service",
-            "/var/lib/dpkg/info/tlspolicy-milter.list", "/var/lib/dpkg/info/tlspolicy-milter.postrm"]))
+            "/var/lib/dpkg/info/tlspolicy-milter.list", "/var/lib/dpkg/info/tlspolicy-milter.postrm"]
+            # The ingest's unit, shipped and not enabled, has its record as the probe timer has.
+            + [helper + u + ".dsh-also" for u in UNITS if u == "tlspolicy-ingest.service"]))
         with open(os.path.join(STATE_DIR, "observations.sqlite")) as f:
             self.assertEqual(f.read(), "the operator's data")
         dpkg("--purge", PKG)

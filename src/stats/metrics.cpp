@@ -5,35 +5,13 @@
 
 #include "core/decision_log.hpp"
 #include "core/sanitize.hpp"
+#include "stats/exposition.hpp"
 
 namespace tlspolicy {
 namespace {
 
-// Label values: \ " and newline escaped as the exposition format wants.
-std::string label(std::string_view v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
-void family(std::string& out, const char* name, const char* type, const char* help) {
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    out += help;
-    out += "\n# TYPE ";
-    out += name;
-    out += ' ';
-    out += type;
-    out += '\n';
-}
+using exposition::family;
+using exposition::label;
 
 // The counters' second index: accept, tempfail, reject, would_tempfail,
 // would_reject (the log's action words, decision_log.hpp).

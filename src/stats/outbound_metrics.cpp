@@ -2,26 +2,13 @@
 #include "stats/outbound_metrics.hpp"
 
 #include "core/tls_version.hpp"
+#include "stats/exposition.hpp"
 
 namespace tlspolicy {
 namespace {
 
-std::string label(std::string_view v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
-void family(std::string& out, const char* name, const char* type, const char* help) {
-    out += std::string("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
-}
+using exposition::family;
+using exposition::label;
 
 void counter(std::string& out, const char* name, std::uint64_t n, const char* help) {
     family(out, name, "counter", help);

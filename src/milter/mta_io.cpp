@@ -12,22 +12,9 @@
 
 namespace tlspolicy::milter {
 
-std::size_t ReadAhead::take(void* to, std::size_t count) {
-    const std::size_t n = std::min(count, size());
-    std::memcpy(to, bytes_.data() + at_, n);
-    at_ += n;
-    if (at_ == bytes_.size()) clear();
-    return n;
-}
-
 void ReadAhead::keep(const char* from, std::size_t n) {
     if (size() == 0) clear();
     bytes_.append(from, n);
-}
-
-void ReadAhead::clear() {
-    bytes_.clear();  // keeps its capacity for the connection's next batch
-    at_ = 0;
 }
 
 void CommandTracker::negotiated(std::uint32_t protocol) {

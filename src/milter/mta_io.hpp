@@ -2,8 +2,10 @@
 // MTA: fewer system calls per milter command, and over TCP no delayed-ACK
 // waits. libc_shim.cpp says why, and how it reaches sockets libmilter owns.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace tlspolicy::milter {
@@ -14,10 +16,21 @@ class ReadAhead {
 public:
     std::size_t size() const { return bytes_.size() - at_; }
     // Copies up to `count` bytes from the front to `to`; returns how many.
-    std::size_t take(void* to, std::size_t count);
+    // Here, not in mta_io.cpp: read() calls it about 50 times a message, and
+    // inlined it costs a third of the instructions of a call.
+    std::size_t take(void* to, std::size_t count) {
+        const std::size_t n = std::min(count, size());
+        std::memcpy(to, bytes_.data() + at_, n);
+        at_ += n;
+        if (at_ == bytes_.size()) clear();
+        return n;
+    }
     // Appends bytes read from the kernel.
     void keep(const char* from, std::size_t n);
-    void clear();
+    void clear() {
+        bytes_.clear();  // keeps its capacity for the connection's next batch
+        at_ = 0;
+    }
 
 private:
     std::string bytes_;

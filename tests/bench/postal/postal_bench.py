@@ -102,9 +102,10 @@ def inet(port):
     return "inet:%d@127.0.0.1" % port, "inet:127.0.0.1:%d" % port
 
 
-def start_milter(kind, workdir, policy=None, socket="unix", name=None):
+def start_milter(kind, workdir, policy=None, socket="unix", name=None, binary=None):
     """Starts one milter: kind is floor, plain or tlspolicy (with policy = path
-    of its TOML file), on a unix socket in workdir or a loopback TCP port.
+    of its TOML file; binary another build of it than BUILD's), on a unix
+    socket in workdir or a loopback TCP port.
     Returns (ManagedProcess, Postfix's spelling of the socket)."""
     name = name or (kind if policy is None else os.path.basename(policy).split(".")[0])
     if socket == "unix":
@@ -121,7 +122,7 @@ def start_milter(kind, workdir, policy=None, socket="unix", name=None):
         # smtpd, which runs as user postfix (ours makes it 0660, group postfix).
         argv = ["/bin/sh", "-c", 'umask 0; exec "$0" "$@"', FLOOR if kind == "floor" else PLAIN, spec]
     else:
-        argv = [TLSPOLICY, "-f", "-c", policy, "-p", spec]
+        argv = [binary or TLSPOLICY, "-f", "-c", policy, "-p", spec]
     p = ManagedProcess(argv, spec, log, stop_timeout=3)
     p.start()
     return p, postfix_spec

@@ -417,7 +417,7 @@ bool DeliveryAssembler::restore_state(std::string_view text_in, std::string* err
             Pending p;
             std::int64_t used = 0, alg = 0;
             if (!to_int(f[2], p.time) || (f[3] != "0" && f[3] != "1") || !to_int(f[8], used) || !to_int(f[9], alg) ||
-                used < 0 || used > 65536 || alg < 0 || alg > 65536)
+                used < 0 || used > kMaxLoggedBits || alg < 0 || alg > kMaxLoggedBits)
                 return fail(n, "a pending line with a bad number");
             p.failed = f[3] == "1";
             p.queue_id = dash(f[4]);

@@ -18,6 +18,12 @@ enum class Mta : std::uint8_t { Postfix, Sendmail };
 inline constexpr Word<Mta> kMtaWords[] = {{Mta::Postfix, "postfix"}, {Mta::Sendmail, "sendmail"}};
 constexpr std::span<const Word<Mta>> words(Mta) { return kMtaWords; }
 
+// The largest key size in bits a log line may state (Postfix's "256/256 bits",
+// Sendmail's "bits=256/256"): a line that says more is not read as a TLS
+// line, and a saved state that holds more is refused, so every state saved
+// restores (the fuzz target found Sendmail's bits=251756 saved and refused).
+inline constexpr int kMaxLoggedBits = 65536;
+
 // Declared in the core (core/delivery.hpp), which the store shares.
 using tlspolicy::DeliveryStatus;
 using tlspolicy::Transport;

@@ -3,6 +3,8 @@
 // so that a quoted local part holding ">, relay=" cannot pose as a field.
 #include "ingest/postfix_log.hpp"
 
+#include "ingest/delivery.hpp"
+
 namespace tlspolicy::ingest {
 namespace {
 
@@ -92,8 +94,8 @@ bool parse_postfix_tls(std::string_view m, PostfixTlsLine& out) {
     m.remove_prefix(paren + 2);
     const std::size_t slash = m.find('/'), bits = m.find(" bits)");
     if (slash == std::string_view::npos || bits == std::string_view::npos || slash > bits) return false;
-    return number(m.substr(0, slash), out.used_bits, 65536) &&
-           number(m.substr(slash + 1, bits - slash - 1), out.alg_bits, 65536);
+    return number(m.substr(0, slash), out.used_bits, kMaxLoggedBits) &&
+           number(m.substr(slash + 1, bits - slash - 1), out.alg_bits, kMaxLoggedBits);
 }
 
 StatusParse parse_postfix_status(std::string_view m, PostfixStatusLine& out) {

@@ -1,6 +1,8 @@
 // Sendmail lines (see sendmail_log.hpp).
 #include "ingest/sendmail_log.hpp"
 
+#include "ingest/delivery.hpp"
+
 namespace tlspolicy::ingest {
 namespace {
 
@@ -17,6 +19,7 @@ bool number(std::string_view s, int& out) {
         if (c < '0' || c > '9') return false;
         v = v * 10 + (c - '0');
     }
+    if (v > kMaxLoggedBits) return false;
     out = v;
     return true;
 }

@@ -115,6 +115,28 @@ TEST(IngestAssembler, SendmailKeepsTheConnectionAcrossEnvelopes) {
     EXPECT_EQ(out[0].alg_bits, 128);
 }
 
+// A key size beyond any cipher's (the fuzz target's bits=251756) is not read
+// as a TLS line, so it never reaches the saved state, which restores (it was
+// saved and then refused: an ingest restarted on it would not start). Up to
+// kMaxLoggedBits is kept and restores.
+TEST(IngestAssembler, EveryStateSavedRestoresWhateverTheBits) {
+    const std::string p = "Dec  6 08:00:00 mx sm-mta[7]: STARTTLS=client, relay=mx.a.example., version=TLSv1.3, verify=OK, "
+                          "cipher=TLS_AES_256_GCM_SHA384, bits=";
+    for (const char* bits : {"251756/256", "256/999999", "65537/65537", "65536/65536", "256/256"}) {
+        SCOPED_TRACE(bits);
+        DeliveryAssembler a(Mta::Sendmail, utc_clock());
+        std::vector<OutboundDelivery> out;
+        a.feed(p + bits, out);
+        const std::string saved = a.save_state();
+        DeliveryAssembler b(Mta::Sendmail, utc_clock());
+        std::string why;
+        ASSERT_TRUE(b.restore_state(saved, &why)) << why << "\n" << saved;
+        EXPECT_EQ(b.save_state(), saved);
+        const bool kept = std::string_view(bits) == "65536/65536" || std::string_view(bits) == "256/256";
+        EXPECT_EQ(saved.find("pending\t") != std::string::npos, kept) << saved;
+    }
+}
+
 // At kMaxPending processes with a pending TLS line, the one that logged least
 // recently loses it; its delivery over that connection is recorded with TLS
 // unknown (all its recipients), and a later delivery is a later connection.

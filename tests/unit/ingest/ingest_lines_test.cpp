@@ -243,6 +243,11 @@ TEST(IngestSendmail, StarttlsLines) {
     EXPECT_FALSE(parse_sendmail_tls("STARTTLS=server, relay=x [1.2.3.4], version=TLSv1.3, verify=NO, cipher=A, bits=1/1", t));
     EXPECT_FALSE(parse_sendmail_tls("STARTTLS=client, cert-subject=/CN=x, cert-issuer=/CN=y, verifymsg=ok", t));
     EXPECT_FALSE(parse_sendmail_tls("STARTTLS=client, relay=x., version=TLSv1.3, verify=OK, cipher=A, bits=25", t));
+    // No key is larger than kMaxLoggedBits (Postfix's lines are held to it too).
+    EXPECT_FALSE(parse_sendmail_tls("STARTTLS=client, relay=x., version=TLSv1.3, verify=OK, cipher=A, bits=251756/256", t));
+    EXPECT_FALSE(parse_sendmail_tls("STARTTLS=client, relay=x., version=TLSv1.3, verify=OK, cipher=A, bits=256/65537", t));
+    ASSERT_TRUE(parse_sendmail_tls("STARTTLS=client, relay=x., version=TLSv1.3, verify=OK, cipher=A, bits=65536/65536", t));
+    EXPECT_EQ(t.alg_bits, 65536);
 }
 
 TEST(IngestSendmail, StatusLines) {

@@ -21,8 +21,10 @@ endif
 
 WARN      := -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
 ifeq ($(SAN),1)
-# -O1, as the sanitizers' docs advise: good stacks, and a faster build for CI.
-SANFLAGS  := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# -O0 and line tables only (-g1): the sanitizers catch the same at -O0, stacks
+# keep file:line, and the build takes a third of -O1 -g's time (one test
+# file: 10 s against 33 s), which CI's 20 minutes need.
+SANFLAGS  := -O0 -g1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 ALL_CXXFLAGS = -std=c++20 $(WARN) $(CPPFLAGS) $(CXXFLAGS) $(SANFLAGS) -Isrc \
                -DTLSPOLICY_VERSION='"$(PACKAGE_VERSION)"' \
@@ -53,7 +55,7 @@ BIN         := $(BUILD)/tlspolicy-milter
 UNIT        := $(BUILD)/tests/unit_tests
 GLUE        := $(BUILD)/tests/glue_tests
 
-.PHONY: all check check-asan demo deps unit run-unit run-pg run-e2e clean distclean
+.PHONY: all check check-asan demo deps unit run-unit run-sanitized run-pg run-e2e clean distclean
 all: $(BIN)
 
 $(CONFIG_MK): configure src/config.mk.in
@@ -137,10 +139,16 @@ demo:
 	$(MAKE) -j$$(nproc) $(BIN)
 	python3 contrib/demo.py --mta $(MTA)
 
+# The unit and glue tests only: the build's fences (boundary-test) are the
+# same for any flags, and over the sanitized objects they took 4 minutes.
 check-asan:
 	contrib/install-deps build
 	$(MAKE) -j$$(nproc) BUILD=build-asan SAN=1 unit
-	$(MAKE) BUILD=build-asan SAN=1 run-unit
+	$(MAKE) BUILD=build-asan SAN=1 run-sanitized
+
+run-sanitized: unit
+	$(UNIT) --gtest_filter='-Postgres*'
+	$(GLUE)
 
 clean:
 	rm -rf build build-asan

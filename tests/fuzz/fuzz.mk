@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 40
 TARGETS      := config facts sanitize milter authserv address mta_sts ingest
 
 FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-CXXFLAGS_F := -std=c++20 -g -O1 -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+CXXFLAGS_F := -std=c++20 -g1 -O1 -Wall -Wextra $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
               -Isrc -Itests/fuzz -DTLSPOLICY_VERSION='"fuzz"' -DTLSPOLICY_SYSCONFDIR='"/etc"'
 LIBS_F     := -lmilter -lpthread -lssl -lcrypto -lsqlite3
 

@@ -47,20 +47,16 @@ bool check(const char* name) {
     return in_order;
 }
 
+// The tables off the mail path; the next test round-trips the others.
 TEST(Words, EveryTableRoundTrips) {
-    check<Stage>("Stage");
     check<Direction>("Direction");
-    check<Result>("Result");
-    check<Decision>("Decision");
     check<Check>("Check");
     check<Action>("Action");
     check<Mode>("Mode");
     check<RuleKind>("RuleKind");
-    check<CertStatus>("CertStatus");
     check<Selector>("Selector");
     check<Transport>("Transport");
     check<DeliveryStatus>("DeliveryStatus");
-    check<Macro>("Macro");
 }
 
 // The words the milter looks up per message (the macros it reads, the log
